@@ -64,3 +64,6 @@ _SENT = frozenset(
 
 #: Opcodes a client may send (GATEWAY.md §4.2: any other op is closed with 4001).
 SENDABLE_OPCODES: frozenset[int] = frozenset(int(op) for op in _SENT)
+
+#: The gateway API version this library speaks (GATEWAY.md §1.2).
+API_VERSION = 10

@@ -1,0 +1,583 @@
+"""The sans-I/O shard: every decision about one gateway session, and nothing else.
+
+Rules of this file:
+
+- Everything that decides what a shard does next lives here: state transitions,
+  heartbeats and zombie detection, identify versus resume, close-code handling,
+  reconnect pacing, sequence tracking and command rate limiting.
+- It owns no socket, no task and no clock. Time comes in as ``now`` (monotonic
+  seconds); randomness comes from an injected ``rng``. Each input returns a list of
+  actions for the driver and outputs for observers (see :mod:`.outputs`).
+- It does not know who listens, what they want parsed, or how frames travel.
+
+Theory of operation. A connection's life is: ``Connect`` → ``on_connected`` →
+Hello (op 10) arrives → heartbeat timer armed at ``interval × U[0,1)`` → Resume is
+sent (a session exists) or an identify permit is requested from the queue and
+Identify sent when granted → READY or RESUMED makes the shard Active → user
+commands flow → the connection ends (``on_closed``), and the machine decides, from
+who ended it and why, whether to keep the session, how long to wait, and where to
+reconnect. The one timer the driver keeps is :attr:`ShardMachine.deadline`; when it
+passes, the driver calls :meth:`ShardMachine.on_timeout`.
+
+The tables of reference/twilight.md §2.2 / §2.7 and GATEWAY.md §3.10, with our fixes:
+4003/4007/4009 drop the session (twilight resumes in vain), op 9 d=false waits 1-5 s
+before identifying, stale frames never cross into a new connection, and a connection
+that ends before reaching a session counts as a failed attempt, so a server that
+accepts and closes at once is met with backoff rather than a tight loop.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from ..errors import (
+    AuthenticationError,
+    CompressionError,
+    DeserializationError,
+    DisallowedIntentsError,
+    FatalCloseError,
+    GatewayError,
+    PayloadTooLargeError,
+    ShardClosedError,
+)
+from ..protocol.close import CloseAction, CloseCode, CloseFrame, close_action
+from ..protocol.commands import Heartbeat, Identify, Resume
+from ..protocol.envelope import read_envelope
+from ..protocol.opcode import API_VERSION
+from ..protocol.shard_id import ShardId
+from .backoff import backoff_delay, invalid_session_delay
+from .inflate import Inflater, make_inflater
+from .latency import Latency
+from .outputs import (
+    CancelIdentify,
+    Close,
+    Closed,
+    Connect,
+    Drop,
+    Fatal,
+    Output,
+    Received,
+    ReceiveError,
+    RequestIdentify,
+    Send,
+    StateChanged,
+)
+from .ratelimiter import CommandRatelimiter
+from .session import Session
+from .state import ShardState, StateKind
+
+if TYPE_CHECKING:
+    from ..config import Config
+
+#: Largest payload the gateway accepts from a client (GATEWAY.md §11.3).
+MAX_PAYLOAD_BYTES = 4096
+#: How long to wait for Hello after the websocket opened before giving up on the
+#: connection. Discord sends Hello at once; twilight waits for ever.
+HELLO_TIMEOUT = 20.0
+#: The close frame the shard sends to reconnect and resume (keeps the session).
+RESUME_CLOSE = CloseFrame.RESUME
+#: The close frame the shard sends when the session is gone anyway (op 9 d=false).
+DROP_SESSION_CLOSE = CloseFrame.NORMAL
+
+_OP_DISPATCH = 0
+_OP_HEARTBEAT = 1
+_OP_RECONNECT = 7
+_OP_INVALID_SESSION = 9
+_OP_HELLO = 10
+_OP_HEARTBEAT_ACK = 11
+
+_FATAL_ERRORS: dict[int, type[FatalCloseError]] = {
+    CloseCode.AUTHENTICATION_FAILED: AuthenticationError,
+    CloseCode.DISALLOWED_INTENTS: DisallowedIntentsError,
+}
+
+
+class ShardMachine:
+    """One shard's gateway protocol, as a plain object driven by inputs.
+
+    Example (the driver's view, abridged)::
+
+        m = ShardMachine(ShardId(0, 1), config)
+        actions = m.start(now)                 # [Connect(url)]
+        actions = m.on_connected(now)          # [StateChanged(Disconnected -> Identifying)]
+        actions = m.on_frame(now, hello_bytes) # [Received(op=10...), RequestIdentify()]
+        actions = m.on_identify_granted(now)   # [Send(identify)]
+        if m.deadline is not None and now >= m.deadline:
+            actions = m.on_timeout(now)        # heartbeats, reconnects, held commands
+    """
+
+    def __init__(self, shard_id: ShardId, config: Config, *, rng: Callable[[], float] = random.random) -> None:
+        self.shard_id = shard_id
+        self.config = config
+        self._rng = rng
+        self._state = ShardState.disconnected(0)
+        self._started = False
+        # The session (from READY, or handed in through the config).
+        session = config.session
+        self._session_id: str | None = session.id if session else None
+        self._sequence: int | None = session.sequence if session else None
+        self._resume_url: str | None = config.resume_url if session else None
+        # The connection.
+        self._connecting = False
+        self._connected = False
+        self._ended_by_us = False
+        self._reached_session = False
+        self._hello = False
+        self._inflater: Inflater | None = make_inflater(config.compression)
+        self._heartbeat_interval: float | None = None
+        self._heartbeat_at: float | None = None
+        self._awaiting_ack = False
+        self._hello_by: float | None = None
+        self._ratelimiter: CommandRatelimiter | None = None
+        self._latency = Latency()
+        self._identify_requested = False
+        self._handshake: tuple[bytes, str] | None = None
+        self._send_blocked_until: float | None = None
+        # Between connections.
+        self._reconnect_at: float | None = None
+        self._pause_before_reconnect = False
+        #: Consecutive connections that ended (or failed to open) without reaching a
+        #: session: the backoff exponent, shown as ``Disconnected(attempts)``.
+        self._failures = 0
+        # Commands from the user: kept across reconnects, sent once identified.
+        self._outbox: deque[bytes] = deque()
+        self._close_frame: CloseFrame | None = None
+        #: Dispatches dropped because their sequence was already delivered.
+        self.duplicates_dropped = 0
+
+    # ------------------------------------------------------------------ views
+
+    @property
+    def state(self) -> ShardState:
+        """The current state."""
+        return self._state
+
+    @property
+    def session(self) -> Session | None:
+        """The session to resume (id and last sequence), or ``None``."""
+        if self._session_id is None:
+            return None
+        return Session(self._session_id, self._sequence or 0)
+
+    @property
+    def sequence(self) -> int | None:
+        """The last dispatch sequence number received on this session."""
+        return self._sequence
+
+    @property
+    def resume_url(self) -> str | None:
+        """The ``resume_gateway_url`` of the session, if any."""
+        return self._resume_url
+
+    @property
+    def latency(self) -> Latency:
+        """Heartbeat round trips of the current connection."""
+        return self._latency
+
+    @property
+    def ratelimiter(self) -> CommandRatelimiter | None:
+        """The command ratelimiter of the current connection, if any."""
+        return self._ratelimiter
+
+    @property
+    def queued_commands(self) -> int:
+        """User commands waiting to be sent."""
+        return len(self._outbox)
+
+    @property
+    def heartbeat_interval(self) -> float | None:
+        """Seconds between heartbeats on this connection (from Hello)."""
+        return self._heartbeat_interval
+
+    @property
+    def deadline(self) -> float | None:
+        """When :meth:`on_timeout` must next be called, or ``None``."""
+        times = [
+            t
+            for t in (self._reconnect_at, self._heartbeat_at, self._hello_by, self._send_blocked_until)
+            if t is not None
+        ]
+        return min(times) if times else None
+
+    # ------------------------------------------------------------------ inputs
+
+    def start(self, now: float) -> list[Output]:
+        """Begin: the first connection is made at once."""
+        if self._started:
+            raise RuntimeError("the shard was already started")
+        self._started = True
+        return self._connect(now)
+
+    def on_connected(self, now: float) -> list[Output]:
+        """The websocket opened."""
+        self._connecting = False
+        self._connected = True
+        self._ended_by_us = False
+        self._reached_session = False
+        self._hello = False
+        self._handshake = None
+        if self._inflater is not None:
+            self._inflater.reset()
+        if self._state.kind is StateKind.CLOSED:
+            # The user closed the shard while we were connecting.
+            frame = self._close_frame or CloseFrame.NORMAL
+            return self._end_connection(Close(frame.code, frame.reason))
+        self._hello_by = now + HELLO_TIMEOUT
+        return self._set_state(ShardState.IDENTIFYING)
+
+    def on_connect_failed(self, now: float, error: BaseException) -> list[Output]:
+        """Opening the websocket failed or timed out.
+
+        A failed connect to the resume URL falls back to the gateway URL. The session
+        is kept: the resume is tried there, and a gateway that cannot resume it answers
+        op 9, which leads to Identify; dropping it here would lose the missed events.
+        """
+        self._connecting = False
+        if self._state.is_terminal:
+            return []
+        self._resume_url = None
+        self._failures += 1
+        out = self._set_state(ShardState.disconnected(self._failures))
+        self._schedule_reconnect(now)
+        return out
+
+    def on_frame(self, now: float, data: bytes | str) -> list[Output]:
+        """A websocket message arrived (binary when transport-compressed)."""
+        if not self._connected or self._ended_by_us:
+            return []
+        if isinstance(data, str):
+            payload = data.encode()
+        elif self._inflater is not None:
+            try:
+                inflated = self._inflater.feed(data)
+            except CompressionError as exc:
+                return self._recoverable(now, exc, "decompression failed")
+            if inflated is None:
+                return []
+            payload = inflated
+        else:
+            payload = data
+        try:
+            op, seq, name = read_envelope(payload)
+        except DeserializationError as exc:
+            return self._recoverable(now, exc, "undecodable payload")
+        if op == _OP_DISPATCH:
+            return self._on_dispatch(now, seq, name, payload)
+        if op == _OP_HEARTBEAT_ACK:
+            self._awaiting_ack = False
+            self._latency.record_received(now)
+            return [Received(op, None, None, payload)]
+        if op == _OP_HEARTBEAT:
+            out: list[Output] = [Received(op, None, None, payload)]
+            if self._hello:
+                out.append(self._heartbeat(now))
+            return out
+        if op == _OP_HELLO:
+            return self._on_hello(now, payload)
+        if op == _OP_RECONNECT:
+            out = [Received(op, None, None, payload)]
+            out += self._end_connection(Close(RESUME_CLOSE.code, RESUME_CLOSE.reason))
+            self._schedule_reconnect(now)
+            return out
+        if op == _OP_INVALID_SESSION:
+            return self._on_invalid_session(now, payload)
+        return [ReceiveError(DeserializationError(f"unknown opcode {op} ignored", payload))]
+
+    def on_identify_granted(self, now: float) -> list[Output]:
+        """The identify queue allowed this shard to identify."""
+        if not self._identify_requested:
+            return []
+        self._identify_requested = False
+        if not (self._connected and self._hello and self._state.kind is StateKind.IDENTIFYING):
+            return []
+        identify = Identify(
+            token=self.config.bare_token,
+            intents=self.config.intents,
+            properties=dict(self.config.identify_properties),
+            large_threshold=self.config.large_threshold,
+            shard=self.shard_id,
+            presence=self.config.presence,
+        )
+        self._handshake = (identify.to_bytes(), "identify")
+        return self._flush(now)
+
+    def on_closed(self, now: float, code: int | None, reason: str = "") -> list[Output]:
+        """The socket is gone: closed by the server, by us, or by the network.
+
+        ``code`` is the close code received, or ``None`` when there was none (a drop).
+        """
+        if not self._connected:
+            return []
+        by_us = self._ended_by_us
+        self._connected = False
+        self._ended_by_us = False
+        out: list[Output] = self._reset_connection()
+        if by_us:
+            return out
+        initiator = "server" if code is not None else "transport"
+        out.append(Closed(code, reason, initiator))
+        if self._state.is_terminal:
+            return out
+        action = close_action(code)
+        if action is CloseAction.FATAL:
+            assert code is not None
+            error = _FATAL_ERRORS.get(code, FatalCloseError)(code, reason)
+            out += self._set_state(ShardState.FATALLY_CLOSED)
+            out.append(Fatal(error))
+            return out
+        if action is CloseAction.REIDENTIFY:
+            self._drop_session()
+        if code == CloseCode.RATE_LIMITED:
+            self._pause_before_reconnect = True  # GATEWAY.md §3.10: back off first
+        self._note_connection_end()
+        out += self._set_state(ShardState.disconnected(self._failures))
+        self._schedule_reconnect(now)
+        return out
+
+    def on_timeout(self, now: float) -> list[Output]:
+        """The :attr:`deadline` passed."""
+        out: list[Output] = []
+        if self._reconnect_at is not None and now >= self._reconnect_at:
+            self._reconnect_at = None
+            out += self._connect(now)
+        if self._hello_by is not None and now >= self._hello_by:
+            self._hello_by = None
+            out += self._end_connection(Drop("no Hello from the gateway"))
+            self._schedule_reconnect(now)
+            return out
+        if self._heartbeat_at is not None and now >= self._heartbeat_at:
+            if self._awaiting_ack:
+                # Zombie: the last beat was never acknowledged. Drop the socket without
+                # a close handshake (it would wait on a dead link) and resume.
+                out += self._end_connection(Drop("no heartbeat ACK since the last beat"))
+                self._schedule_reconnect(now)
+                return out
+            assert self._heartbeat_interval is not None
+            self._heartbeat_at = max(self._heartbeat_at + self._heartbeat_interval, now)
+            out.append(self._heartbeat(now))
+        if self._send_blocked_until is not None and now >= self._send_blocked_until:
+            self._send_blocked_until = None
+            out += self._flush(now)
+        return out
+
+    def send(self, now: float, payload: bytes) -> list[Output]:
+        """Queue a user command (serialised JSON). It is sent once the shard is
+        identified, in order, within the rate limit, surviving reconnects."""
+        if self._state.is_terminal:
+            raise ShardClosedError(f"shard {self.shard_id} is closed; nothing more can be sent")
+        if len(payload) > MAX_PAYLOAD_BYTES:
+            raise PayloadTooLargeError(f"payload is {len(payload)} bytes; the gateway accepts at most {MAX_PAYLOAD_BYTES}")
+        self._outbox.append(payload)
+        return self._flush(now)
+
+    def close(self, now: float, frame: CloseFrame = CloseFrame.NORMAL) -> list[Output]:
+        """Close the shard for good. 1000/1001 end the session; other codes keep it
+        (read :attr:`session` and :attr:`resume_url` to resume it later)."""
+        if self._state.is_terminal:
+            return []
+        self._close_frame = frame
+        if not frame.keeps_session:
+            self._drop_session()
+        self._reconnect_at = None
+        out = self._set_state(ShardState.CLOSED)
+        if self._connected and not self._ended_by_us:
+            out += self._end_connection(Close(frame.code, frame.reason))
+        return out
+
+    # --------------------------------------------------------------- internals
+
+    def _connect(self, now: float) -> list[Output]:
+        use_resume = self._resume_url is not None and self._session_id is not None
+        base = self._resume_url if use_resume else self.config.gateway_url
+        assert base is not None
+        query = f"/?v={API_VERSION}&encoding=json"
+        if self.config.compression:
+            query += f"&compress={self.config.compression}"
+        self._connecting = True
+        return [Connect(base.rstrip("/") + query, to_resume_url=use_resume)]
+
+    def _on_hello(self, now: float, payload: bytes) -> list[Output]:
+        data = _loads(payload)
+        interval_ms = (data.get("d") or {}).get("heartbeat_interval") if isinstance(data.get("d"), dict) else None
+        if isinstance(interval_ms, bool) or not isinstance(interval_ms, (int, float)) or interval_ms <= 0:
+            error = DeserializationError(f"Hello with an unusable heartbeat_interval {interval_ms!r}", payload)
+            return [Received(_OP_HELLO, None, None, payload, data), *self._recoverable(now, error, "bad Hello")]
+        out: list[Output] = [Received(_OP_HELLO, None, None, payload, data)]
+        if self._hello:
+            return out  # a repeated Hello changes nothing
+        self._hello = True
+        self._hello_by = None
+        interval = interval_ms / 1000.0
+        self._heartbeat_interval = interval
+        self._heartbeat_at = now + interval * self._rng()
+        self._awaiting_ack = False
+        self._latency = Latency()
+        self._ratelimiter = CommandRatelimiter(interval) if self.config.ratelimit_messages else None
+        if self._session_id is not None:
+            resume = Resume(token=self.config.bare_token, session_id=self._session_id, seq=self._sequence or 0)
+            self._handshake = (resume.to_bytes(), "resume")
+            out += self._set_state(ShardState.RESUMING)
+            out += self._flush(now)
+        else:
+            self._identify_requested = True
+            out.append(RequestIdentify())
+        return out
+
+    def _on_dispatch(self, now: float, seq: int | None, name: str | None, payload: bytes) -> list[Output]:
+        out: list[Output] = []
+        data: dict[str, Any] | None = None
+        if name == "READY":
+            data = _loads(payload)
+            d = data.get("d")
+            session_id = d.get("session_id") if isinstance(d, dict) else None
+            if not isinstance(session_id, str):
+                error = DeserializationError("READY without a session_id", payload)
+                return self._recoverable(now, error, "bad READY")
+            resume_url = d.get("resume_gateway_url") if isinstance(d, dict) else None
+            self._session_id = session_id
+            self._sequence = seq
+            self._resume_url = resume_url if isinstance(resume_url, str) and resume_url else None
+            self._reached_session = True
+            self._failures = 0
+            out += self._set_state(ShardState.ACTIVE)
+            out.append(Received(_OP_DISPATCH, seq, name, payload, data))
+            out += self._flush(now)
+            return out
+        if name == "RESUMED" and self._state.kind is StateKind.RESUMING:
+            self._reached_session = True
+            self._failures = 0
+            out += self._set_state(ShardState.ACTIVE)
+            if seq is not None and (self._sequence is None or seq > self._sequence):
+                self._sequence = seq
+            out.append(Received(_OP_DISPATCH, seq, name, payload))
+            out += self._flush(now)
+            return out
+        if seq is not None:
+            if self._sequence is not None and seq <= self._sequence:
+                self.duplicates_dropped += 1
+                return out
+            self._sequence = seq
+        out.append(Received(_OP_DISPATCH, seq, name, payload))
+        return out
+
+    def _on_invalid_session(self, now: float, payload: bytes) -> list[Output]:
+        data = _loads(payload)
+        resumable = data.get("d") is True
+        out: list[Output] = [Received(_OP_INVALID_SESSION, None, None, payload, data)]
+        if resumable and self._session_id is not None:
+            out += self._end_connection(Close(RESUME_CLOSE.code, RESUME_CLOSE.reason))
+            self._schedule_reconnect(now)
+            return out
+        self._drop_session()
+        self._pause_before_reconnect = True  # GATEWAY.md §3.8: wait 1-5 s, then identify
+        out += self._end_connection(Close(DROP_SESSION_CLOSE.code, DROP_SESSION_CLOSE.reason))
+        self._schedule_reconnect(now)
+        return out
+
+    def _recoverable(self, now: float, error: GatewayError, why: str) -> list[Output]:
+        """A bad frame: report it, close with a resumable code, resume. The resume
+        replays whatever the bad frame may have carried, so nothing is lost."""
+        out: list[Output] = [ReceiveError(error)]
+        out += self._end_connection(Close(RESUME_CLOSE.code, why[:120]))
+        self._schedule_reconnect(now)
+        return out
+
+    def _heartbeat(self, now: float) -> Send:
+        self._awaiting_ack = True
+        self._latency.record_sent(now)
+        return Send(Heartbeat(self._sequence).to_bytes(), "heartbeat")
+
+    def _flush(self, now: float) -> list[Output]:
+        """Send what may be sent now: the handshake first, then user commands once
+        identified, each taking a ratelimiter permit."""
+        if not (self._connected and self._hello) or self._ended_by_us:
+            return []
+        out: list[Output] = []
+        limiter = self._ratelimiter
+        if self._handshake is not None:
+            if limiter is not None and not limiter.acquire(now):
+                self._send_blocked_until = now + limiter.next_available(now)
+                return out
+            data, kind = self._handshake
+            self._handshake = None
+            out.append(Send(data, kind))
+        if not self._state.is_identified:
+            return out
+        while self._outbox:
+            if limiter is not None and not limiter.acquire(now):
+                self._send_blocked_until = now + limiter.next_available(now)
+                break
+            out.append(Send(self._outbox.popleft(), "command"))
+        return out
+
+    def _end_connection(self, action: Close | Drop) -> list[Output]:
+        """We end the current connection: stop everything tied to it, and tell the
+        driver how to close. ``on_closed`` follows when the socket is gone."""
+        out: list[Output] = [action]
+        self._ended_by_us = True
+        out += self._reset_connection()
+        code = action.code if isinstance(action, Close) else None
+        reason = action.reason
+        out.append(Closed(code, reason, "client"))
+        self._note_connection_end()
+        if not self._state.is_terminal:
+            out += self._set_state(ShardState.disconnected(self._failures))
+        return out
+
+    def _reset_connection(self) -> list[Output]:
+        out: list[Output] = []
+        self._hello = False
+        self._hello_by = None
+        self._heartbeat_at = None
+        self._heartbeat_interval = None
+        self._awaiting_ack = False
+        self._ratelimiter = None
+        self._handshake = None
+        self._send_blocked_until = None
+        if self._identify_requested:
+            self._identify_requested = False
+            out.append(CancelIdentify())
+        return out
+
+    def _note_connection_end(self) -> None:
+        """A connection that never reached a session counts as a failed attempt."""
+        if not self._reached_session:
+            self._failures += 1
+
+    def _schedule_reconnect(self, now: float) -> None:
+        """Reconnect at once after a connection that had a session; after failures,
+        back off: none on the first retry, then 1, 2, 4 ... s (see backoff.py)."""
+        if self._state.is_terminal:
+            return
+        delay = backoff_delay(max(self._failures - 1, 0), self._rng)
+        if self._pause_before_reconnect:
+            self._pause_before_reconnect = False
+            delay = max(delay, invalid_session_delay(self._rng))
+        self._reconnect_at = now + delay
+
+    def _drop_session(self) -> None:
+        self._session_id = None
+        self._sequence = None
+        self._resume_url = None
+
+    def _set_state(self, new: ShardState) -> list[Output]:
+        old = self._state
+        if new == old:
+            return []
+        self._state = new
+        return [StateChanged(old, new)]
+
+
+def _loads(payload: bytes) -> dict[str, Any]:
+    try:
+        data = orjson.loads(payload)
+    except orjson.JSONDecodeError as exc:  # read_envelope accepted it, so unlikely
+        raise DeserializationError("payload is not JSON", payload) from exc
+    if not isinstance(data, dict):
+        raise DeserializationError("payload is not a JSON object", payload)
+    return data

@@ -1,0 +1,691 @@
+"""The asyncio driver: a thin loop around :class:`~rxgateway.machine.ShardMachine`,
+and the :class:`Shard` observable users subscribe to.
+
+The driver owns the socket, the tasks and the one timer; the machine owns every
+decision. Inbound frames go socket → machine → event layer → subscribers; commands
+come back through :attr:`Shard.sender` into the machine, which decides when they may
+be written. Heartbeats run from the event loop's timer, never from a consumer, so a
+slow subscriber cannot starve them (DESIGN.md principle 3).
+
+Example::
+
+    async with Shard(ShardId(0, 1), config) as shard:
+        async for event in shard.events(EventTypeFlags.MESSAGE_CREATE):
+            print(event.raw["content"])
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import aiohttp
+import orjson
+import reactivex
+from reactivex import abc
+from reactivex.disposable import Disposable
+from reactivex.subject import BehaviorSubject
+
+from .config import Config
+from .errors import DeserializationError, GatewayError, ShardClosedError
+from .events.base import (
+    Dispatch,
+    Event,
+    GatewayClose,
+    GatewayErrorEvent,
+    GatewayHeartbeat,
+    GatewayHeartbeatAck,
+    GatewayHello,
+    GatewayInvalidateSession,
+    GatewayReconnect,
+    ShardStateChanged,
+)
+from .machine import (
+    CancelIdentify,
+    Close,
+    Closed,
+    Connect,
+    Drop,
+    Fatal,
+    Latency,
+    Output,
+    Received,
+    ReceiveError,
+    RequestIdentify,
+    Send,
+    Session,
+    ShardMachine,
+    ShardState,
+    StateChanged,
+)
+from .protocol.close import CloseFrame
+from .protocol.commands import Command, encode_raw
+from .protocol.event_type import DISPATCH_BITS, OPCODE_BITS, EventType, EventTypeFlags
+from .protocol.shard_id import ShardId
+
+log = logging.getLogger("rxgateway.shard")
+
+_ALL = int(EventTypeFlags.all())
+_UNKNOWN_BIT = int(EventTypeFlags.UNKNOWN_DISPATCH)
+_STATE_BIT = int(EventTypeFlags.SHARD_STATE_CHANGED)
+_CLOSE_BIT = int(EventTypeFlags.GATEWAY_CLOSE)
+_ERROR_BIT = int(EventTypeFlags.GATEWAY_ERROR)
+_EVENT_TYPES: dict[str, EventType] = {t.value: t for t in EventType if t.is_dispatch}
+#: How long a client close handshake may take before the socket is abandoned.
+CLOSE_TIMEOUT = 5.0
+
+Sink = Callable[[Event], None]
+
+
+class _Subscriber:
+    """One consumer: the bits it wants and where events go."""
+
+    __slots__ = ("flags", "on_next", "on_error", "on_completed")
+
+    def __init__(
+        self,
+        flags: int,
+        on_next: Sink,
+        on_error: Callable[[Exception], None],
+        on_completed: Callable[[], None],
+    ) -> None:
+        self.flags = flags
+        self.on_next = on_next
+        self.on_error = on_error
+        self.on_completed = on_completed
+
+
+class _Link:
+    """One websocket connection: a writer task that sends frames in order, and the
+    means to close or abandon the socket."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.ws = ws
+        self._queue: asyncio.Queue[bytes | tuple[int, str] | None] = asyncio.Queue()
+        self._writer = asyncio.get_running_loop().create_task(self._write())
+
+    def send(self, data: bytes) -> None:
+        self._queue.put_nowait(data)
+
+    def close(self, code: int, reason: str) -> None:
+        self._queue.put_nowait((code, reason))
+
+    def drop(self) -> None:
+        """Abandon the connection: shut the socket down with no close frame."""
+        sock = self.ws.get_extra_info("socket")
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self._queue.put_nowait(None)
+
+    async def _write(self) -> None:
+        ws = self.ws
+        while True:
+            item = await self._queue.get()
+            if item is None:
+                return
+            if isinstance(item, tuple):
+                code, reason = item
+                try:
+                    async with asyncio.timeout(CLOSE_TIMEOUT):
+                        await ws.close(code=code, message=reason.encode())
+                except (asyncio.TimeoutError, aiohttp.ClientError, OSError):
+                    self.drop()
+                return
+            try:
+                await ws.send_str(item.decode())
+            except (aiohttp.ClientError, ConnectionError, RuntimeError, OSError) as exc:
+                log.debug("send failed: %s", exc)
+                return
+
+    async def finish(self) -> None:
+        """Wait for the writer to end (after a close or drop), or stop it."""
+        if not self._writer.done():
+            self._queue.put_nowait(None)
+        try:
+            await self._writer
+        except asyncio.CancelledError:
+            pass
+        if not self.ws.closed:
+            self.drop()
+
+
+class ShardSender(abc.ObserverBase[Command | bytes | dict[str, Any]]):
+    """The door commands come back through: an Observer, so
+    ``commands.subscribe(shard.sender)`` works. Commands are queued while the shard is
+    disconnected and sent in order once it is identified, within the rate limit.
+    Errors and completion of a source do not close the shard."""
+
+    def __init__(self, shard: Shard) -> None:
+        self._shard = shard
+
+    @property
+    def shard_id(self) -> ShardId:
+        """The shard this sender feeds."""
+        return self._shard.id
+
+    @property
+    def is_closed(self) -> bool:
+        """True once the shard has ended: sending would raise ``ShardClosedError``."""
+        return self._shard.state.is_terminal
+
+    def command(self, command: Command) -> None:
+        """Queue a gateway command (``RequestGuildMembers``, ``UpdatePresence`` ...)."""
+        if not isinstance(command, Command):
+            raise TypeError(f"expected a gateway command, got {type(command).__name__}")
+        self._shard._send(command.to_bytes())
+
+    def send(self, payload: bytes | dict[str, Any]) -> None:
+        """Queue a raw payload: a dict with ``op`` and ``d``, or its JSON bytes."""
+        data = encode_raw(payload) if isinstance(payload, dict) else payload
+        if not isinstance(data, bytes):
+            raise TypeError("send() takes a dict or JSON bytes")
+        self._shard._send(data)
+
+    def close(self, frame: CloseFrame = CloseFrame.NORMAL) -> None:
+        """Close the shard (see :meth:`Shard.close`)."""
+        self._shard.close(frame)
+
+    def on_next(self, value: Command | bytes | dict[str, Any]) -> None:
+        if isinstance(value, Command):
+            self.command(value)
+        else:
+            self.send(value)
+
+    def on_error(self, error: Exception) -> None:
+        log.warning("shard %s: a command source failed: %r (the shard goes on)", self._shard.id, error)
+
+    def on_completed(self) -> None:
+        pass
+
+
+class Shard(reactivex.Observable[Event]):
+    """One gateway connection, as an Observable of its events.
+
+    Many subscribers share the connection; its life is explicit: ``start`` /
+    ``close`` / ``async with``. Subscribing to the shard itself asks for every event
+    type; ``shard.pipe(on(flags))`` or ``shard.events(flags)`` ask only for ``flags``,
+    and frames of types nobody asked for are never parsed.
+
+    When the shard ends on a fatal close its subscribers get ``on_error`` with the
+    typed error; after :meth:`close` they get ``on_completed``.
+    """
+
+    def __init__(
+        self,
+        shard_id: ShardId,
+        config: Config,
+        *,
+        http: aiohttp.ClientSession | None = None,
+    ) -> None:
+        super().__init__()
+        self._machine = ShardMachine(shard_id, config)
+        self._config = config
+        self._http = http
+        self._owns_http = http is None
+        self._subscribers: list[_Subscriber] = []
+        self._demand = 0
+        self._link: _Link | None = None
+        self._conn_task: asyncio.Task[None] | None = None
+        self._identify_task: asyncio.Task[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: float | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._done: asyncio.Future[None] | None = None
+        self._finishing = False
+        self._error: GatewayError | None = None
+        self._states = BehaviorSubject(self._machine.state)
+        self.sender = ShardSender(self)
+        #: Counters for dashboards: dispatches delivered, resumes, reconnects.
+        self.stats: dict[str, int] = {"dispatches": 0, "resumes": 0, "connections": 0, "errors": 0}
+
+    # ------------------------------------------------------------ properties
+
+    @property
+    def id(self) -> ShardId:
+        """This shard's ``[number, total]``."""
+        return self._machine.shard_id
+
+    @property
+    def config(self) -> Config:
+        """The configuration this shard was built from."""
+        return self._config
+
+    @property
+    def state(self) -> ShardState:
+        """The current state."""
+        return self._machine.state
+
+    @property
+    def states(self) -> reactivex.Observable[ShardState]:
+        """The state as an Observable: a new subscriber gets the current state first."""
+        return self._states
+
+    @property
+    def session(self) -> Session | None:
+        """The session (id, last sequence): persist it with ``resume_url`` to resume
+        after a restart."""
+        return self._machine.session
+
+    @property
+    def resume_url(self) -> str | None:
+        """The session's ``resume_gateway_url``."""
+        return self._machine.resume_url
+
+    @property
+    def latency(self) -> Latency:
+        """Heartbeat round trips of the current connection."""
+        return self._machine.latency
+
+    @property
+    def demand(self) -> EventTypeFlags:
+        """The union of the event types current subscribers asked for: only these are
+        parsed."""
+        return EventTypeFlags(self._demand)
+
+    @property
+    def error(self) -> GatewayError | None:
+        """The fatal error that ended the shard, if any."""
+        return self._error
+
+    # ------------------------------------------------------------- lifecycle
+
+    async def start(self, *, http: aiohttp.ClientSession | None = None) -> None:
+        """Start connecting; returns at once. Heartbeats, identify and reconnects run
+        on the event loop until :meth:`close`. ``http`` shares a client session (a
+        group passes one to all its shards); by default the shard makes its own."""
+        if self._loop is not None:
+            raise RuntimeError(f"shard {self.id} was already started")
+        self._loop = asyncio.get_running_loop()
+        self._done = self._loop.create_future()
+        if http is not None:
+            self._http, self._owns_http = http, False
+        if self._http is None:
+            self._http = aiohttp.ClientSession()
+        self._feed(self._machine.start(self._loop.time()))
+
+    def close(self, frame: CloseFrame = CloseFrame.NORMAL) -> None:
+        """Close the shard. ``CloseFrame.NORMAL`` ends the session; ``CloseFrame.RESUME``
+        keeps it, to be resumed later from :attr:`session` and :attr:`resume_url`."""
+        if self._loop is None:
+            self._feed(self._machine.close(0.0, frame))
+            return
+        self._feed(self._machine.close(self._loop.time(), frame))
+
+    async def closed(self) -> None:
+        """Wait until the shard has ended and every task of it has finished. Raises the
+        fatal error if the gateway ended it."""
+        if self._done is None:
+            raise RuntimeError(f"shard {self.id} was never started")
+        await asyncio.shield(self._done)
+        if self._error is not None:
+            raise self._error
+
+    async def wait_until(self, predicate: Callable[[ShardState], bool], timeout: float | None = None) -> ShardState:
+        """Wait until the state satisfies ``predicate``; returns that state."""
+        if predicate(self.state):
+            return self.state
+        future: asyncio.Future[ShardState] = asyncio.get_running_loop().create_future()
+
+        def check(state: ShardState) -> None:
+            if not future.done() and (predicate(state) or state.is_terminal):
+                future.set_result(state)
+
+        disposable = self._states.subscribe(check)
+        try:
+            state = await asyncio.wait_for(future, timeout)
+        finally:
+            disposable.dispose()
+        if not predicate(state) and self._error is not None:
+            raise self._error
+        return state
+
+    async def ready(self, timeout: float | None = None) -> None:
+        """Wait until the shard is Active (READY or RESUMED)."""
+        state = await self.wait_until(lambda s: s == ShardState.ACTIVE, timeout)
+        if state != ShardState.ACTIVE:
+            raise ShardClosedError(f"shard {self.id} ended before becoming active")
+
+    async def __aenter__(self) -> Shard:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.close(CloseFrame.NORMAL)
+        try:
+            await self.closed()
+        except GatewayError:
+            if exc_info[0] is None:
+                raise
+
+    # ----------------------------------------------------------- consumers
+
+    def _subscribe_core(
+        self, observer: abc.ObserverBase[Event], scheduler: abc.SchedulerBase | None = None
+    ) -> abc.DisposableBase:
+        return self.subscribe_flags(observer, EventTypeFlags.all())
+
+    def subscribe_flags(self, observer: abc.ObserverBase[Event], flags: EventTypeFlags | int) -> abc.DisposableBase:
+        """Subscribe ``observer`` to the event types in ``flags`` only (the demand API
+        ``on()`` pushes its flags down through)."""
+        sub = _Subscriber(int(flags), observer.on_next, observer.on_error, observer.on_completed)
+        if self.state.is_terminal and self._done is not None and self._done.done():
+            if self._error is not None:
+                observer.on_error(self._error)
+            else:
+                observer.on_completed()
+            return Disposable()
+        self._subscribers.append(sub)
+        self._demand |= sub.flags
+
+        def remove() -> None:
+            if sub in self._subscribers:
+                self._subscribers.remove(sub)
+                self._recompute_demand()
+
+        return Disposable(remove)
+
+    async def events(self, flags: EventTypeFlags | int = EventTypeFlags.all()) -> AsyncIterator[Event]:
+        """Iterate the events in ``flags``. Events are buffered for a slow reader (the
+        connection never waits on it). Ends after :meth:`close`; raises the fatal error
+        if the gateway ended the shard."""
+        queue: asyncio.Queue[tuple[int, Any]] = asyncio.Queue()
+        sub = _Subscriber(
+            int(flags),
+            lambda e: queue.put_nowait((0, e)),
+            lambda err: queue.put_nowait((1, err)),
+            lambda: queue.put_nowait((2, None)),
+        )
+        if self.state.is_terminal and self._done is not None and self._done.done():
+            if self._error is not None:
+                raise self._error
+            return
+        self._subscribers.append(sub)
+        self._demand |= sub.flags
+        try:
+            while True:
+                kind, value = await queue.get()
+                if kind == 0:
+                    yield value
+                elif kind == 1:
+                    raise value
+                else:
+                    return
+        finally:
+            if sub in self._subscribers:
+                self._subscribers.remove(sub)
+                self._recompute_demand()
+
+    async def next_event(self, flags: EventTypeFlags | int = EventTypeFlags.all(), timeout: float | None = None) -> Event:
+        """The next event in ``flags``."""
+        agen = self.events(flags)
+        try:
+            return await asyncio.wait_for(agen.__anext__(), timeout)
+        except StopAsyncIteration:
+            raise ShardClosedError(f"shard {self.id} closed") from None
+        finally:
+            await agen.aclose()
+
+    def _recompute_demand(self) -> None:
+        demand = 0
+        for sub in self._subscribers:
+            demand |= sub.flags
+        self._demand = demand
+
+    # ------------------------------------------------------------- internals
+
+    def _send(self, data: bytes) -> None:
+        loop = self._loop
+        self._feed(self._machine.send(loop.time() if loop else 0.0, data))
+
+    def _feed(self, outputs: list[Output]) -> None:
+        """Carry out the machine's actions and forward its outputs, then re-arm the timer."""
+        for out in outputs:
+            kind = type(out)
+            if kind is Received:
+                self._on_received(out)  # type: ignore[arg-type]
+            elif kind is Send:
+                if self._link is not None:
+                    self._link.send(out.data)  # type: ignore[union-attr]
+            elif kind is StateChanged:
+                self._on_state(out)  # type: ignore[arg-type]
+            elif kind is Closed:
+                c: Closed = out  # type: ignore[assignment]
+                if c.initiator == "client" and c.code is None:
+                    log.info("shard %s: dropping the connection: %s", self.id, c.reason)
+                self._emit(_CLOSE_BIT, GatewayClose(self.id, c.code, c.reason, c.initiator))
+            elif kind is Connect:
+                self._connect(out)  # type: ignore[arg-type]
+            elif kind is Close:
+                if self._link is not None:
+                    self._link.close(out.code, out.reason)  # type: ignore[union-attr]
+            elif kind is Drop:
+                if self._link is not None:
+                    self._link.drop()
+            elif kind is RequestIdentify:
+                self._request_identify()
+            elif kind is CancelIdentify:
+                if self._identify_task is not None:
+                    self._identify_task.cancel()
+                    self._identify_task = None
+            elif kind is ReceiveError:
+                error = out.error  # type: ignore[union-attr]
+                self.stats["errors"] += 1
+                log.warning("shard %s: %s", self.id, error)
+                self._emit(_ERROR_BIT, GatewayErrorEvent(self.id, error))
+            elif kind is Fatal:
+                self._error = out.error  # type: ignore[union-attr]
+                log.error("shard %s: %s", self.id, self._error)
+        self._arm_timer()
+        if self.state.is_terminal:
+            self._maybe_finish()
+
+    def _on_received(self, out: Received) -> None:
+        op = out.op
+        if op == 0:
+            name = out.name
+            bit = DISPATCH_BITS.get(name.encode(), _UNKNOWN_BIT) if name is not None else _UNKNOWN_BIT
+            self.stats["dispatches"] += 1
+            if name == "RESUMED":
+                self.stats["resumes"] += 1
+            if not self._demand & bit:
+                return
+            data = out.data
+            if data is None:
+                try:
+                    data = orjson.loads(out.raw)
+                except orjson.JSONDecodeError as exc:
+                    error = DeserializationError(f"dispatch {name} is not valid JSON", out.raw)
+                    error.__cause__ = exc
+                    self._emit(_ERROR_BIT, GatewayErrorEvent(self.id, error))
+                    return
+            type_ = _EVENT_TYPES.get(name or "", EventType.UNKNOWN_DISPATCH)
+            self._emit(bit, Dispatch(self.id, out.sequence, name or "", data.get("d"), type_))
+            return
+        bit = OPCODE_BITS.get(op, 0)
+        if not self._demand & bit:
+            return
+        event: Event
+        if op == 11:
+            recent = self._machine.latency.recent
+            event = GatewayHeartbeatAck(self.id, recent[0] if recent else None)
+        elif op == 1:
+            event = GatewayHeartbeat(self.id)
+        elif op == 10:
+            interval = self._machine.heartbeat_interval
+            event = GatewayHello(self.id, interval if interval is not None else 0.0)
+        elif op == 7:
+            event = GatewayReconnect(self.id)
+        elif op == 9:
+            event = GatewayInvalidateSession(self.id, bool(out.data and out.data.get("d") is True))
+        else:
+            return
+        self._emit(bit, event)
+
+    def _on_state(self, out: StateChanged) -> None:
+        log.debug("shard %s: %s -> %s", self.id, out.old, out.new)
+        self._states.on_next(out.new)
+        self._emit(_STATE_BIT, ShardStateChanged(self.id, out.old, out.new))
+
+    def _emit(self, bit: int, event: Event) -> None:
+        for sub in self._subscribers[:] if len(self._subscribers) > 1 else self._subscribers:
+            if sub.flags & bit:
+                try:
+                    sub.on_next(event)
+                except Exception as exc:  # a subscriber's bug must not reach the shard
+                    log.exception("shard %s: a subscriber raised; it is unsubscribed", self.id)
+                    if sub in self._subscribers:
+                        self._subscribers.remove(sub)
+                        self._recompute_demand()
+                    try:
+                        sub.on_error(exc)
+                    except Exception:
+                        log.exception("shard %s: a subscriber's on_error raised", self.id)
+
+    def _arm_timer(self) -> None:
+        deadline = self._machine.deadline
+        if deadline == self._timer_at:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._timer_at = deadline
+        if deadline is not None and self._loop is not None:
+            self._timer = self._loop.call_at(deadline, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._timer_at = None
+        assert self._loop is not None
+        self._feed(self._machine.on_timeout(self._loop.time()))
+
+    def _connect(self, action: Connect) -> None:
+        assert self._loop is not None
+        self.stats["connections"] += 1
+        self._conn_task = self._loop.create_task(self._run_connection(action.url))
+
+    async def _run_connection(self, url: str) -> None:
+        loop = asyncio.get_running_loop()
+        assert self._http is not None
+        kwargs: dict[str, Any] = {
+            "max_msg_size": 0,  # GUILD_CREATE can be several MB
+            "autoping": True,
+            "proxy": self._config.proxy,
+        }
+        if url.startswith("wss://"):
+            kwargs["ssl"] = self._config.ssl_context()
+        try:
+            async with asyncio.timeout(self._config.connect_timeout):
+                ws = await self._http.ws_connect(url, **kwargs)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # any failure to open is a failed attempt
+            log.warning("shard %s: connecting to %s failed: %r", self.id, _strip_query(url), exc)
+            self._feed(self._machine.on_connect_failed(loop.time(), exc))
+            return
+        link = _Link(ws)
+        self._link = link
+        code: int | None = None
+        reason = ""
+        try:
+            self._feed(self._machine.on_connected(loop.time()))
+            while True:
+                msg = await ws.receive()
+                kind = msg.type
+                if kind is aiohttp.WSMsgType.BINARY or kind is aiohttp.WSMsgType.TEXT:
+                    self._feed(self._machine.on_frame(loop.time(), msg.data))
+                elif kind is aiohttp.WSMsgType.CLOSE:
+                    code, reason = msg.data, msg.extra or ""
+                    break
+                else:  # CLOSING (we are closing), CLOSED (EOF), ERROR (transport)
+                    break
+        finally:
+            await link.finish()
+            if self._link is link:
+                self._link = None
+            self._feed(self._machine.on_closed(loop.time(), code, reason))
+
+    def _request_identify(self) -> None:
+        assert self._loop is not None
+        if self._identify_task is not None:
+            self._identify_task.cancel()
+        self._identify_task = self._loop.create_task(self._identify())
+
+    async def _identify(self) -> None:
+        await self._config.queue.acquire(self.id)
+        self._identify_task = None
+        assert self._loop is not None
+        self._feed(self._machine.on_identify_granted(self._loop.time()))
+
+    def _maybe_finish(self) -> None:
+        """Once terminal: tell subscribers, and finish when the connection task ends."""
+        if self._done is None or self._done.done() or self._finishing:
+            return
+        self._finishing = True
+        assert self._loop is not None
+        self._loop.create_task(self._finish())
+
+    async def _finish(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._identify_task is not None:
+            self._identify_task.cancel()
+            try:
+                await self._identify_task
+            except asyncio.CancelledError:
+                pass
+            self._identify_task = None
+        task = self._conn_task
+        if task is not None and task is not asyncio.current_task():
+            try:
+                async with asyncio.timeout(CLOSE_TIMEOUT + 1):
+                    await asyncio.shield(task)
+            except (asyncio.TimeoutError, asyncio.CancelledError):
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
+        if self._owns_http and self._http is not None:
+            await self._http.close()
+        subscribers, self._subscribers = self._subscribers, []
+        self._demand = 0
+        for sub in subscribers:
+            try:
+                if self._error is not None:
+                    sub.on_error(self._error)
+                else:
+                    sub.on_completed()
+            except Exception:
+                log.exception("shard %s: a subscriber raised on termination", self.id)
+        self._states.on_completed()
+        assert self._done is not None
+        self._done.set_result(None)
+
+    def __repr__(self) -> str:
+        session = self._machine.session
+        return f"Shard(id={self.id!r}, state={self.state}, session={session.id if session else None})"
+
+    def _repr_html_(self) -> str:
+        latency = self.latency.average
+        session = self._machine.session
+        rows = [
+            ("id", str(self.id)),
+            ("state", str(self.state)),
+            ("latency", f"{latency * 1000:.1f} ms" if latency is not None else "-"),
+            ("session", session.id if session else "-"),
+            ("sequence", str(session.sequence) if session else "-"),
+            ("events seen", str(self.stats["dispatches"])),
+        ]
+        body = "".join(f"<tr><th style='text-align:left'>{k}</th><td>{v}</td></tr>" for k, v in rows)
+        return f"<table>{body}</table>"
+
+
+def _strip_query(url: str) -> str:
+    return url.split("?", 1)[0]
