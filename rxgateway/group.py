@@ -12,7 +12,7 @@ Example::
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import aiohttp
@@ -30,7 +30,7 @@ from .protocol.close import CloseFrame
 from .protocol.commands import Command, RequestSoundboardSounds
 from .protocol.event_type import EventTypeFlags
 from .protocol.shard_id import ShardId, shard_for_guild
-from .shard import Shard, ShardSender
+from .shard import EventStream, Shard, ShardSender
 
 PerShard = Callable[[ShardId, Config], Config]
 
@@ -172,32 +172,9 @@ class ShardGroup(reactivex.Observable[Event]):
             group.add(shard.subscribe_flags(_Inner(), flags))
         return group
 
-    async def events(self, flags: EventTypeFlags | int = EventTypeFlags.all()) -> AsyncIterator[Event]:
-        """Iterate the events in ``flags`` from every shard."""
-        queue: asyncio.Queue[tuple[int, Any]] = asyncio.Queue()
-
-        class _Q(abc.ObserverBase[Event]):
-            def on_next(self, value: Event) -> None:
-                queue.put_nowait((0, value))
-
-            def on_error(self, error: Exception) -> None:
-                queue.put_nowait((1, error))
-
-            def on_completed(self) -> None:
-                queue.put_nowait((2, None))
-
-        disposable = self.subscribe_flags(_Q(), flags)
-        try:
-            while True:
-                kind, value = await queue.get()
-                if kind == 0:
-                    yield value
-                elif kind == 1:
-                    raise value
-                else:
-                    return
-        finally:
-            disposable.dispose()
+    def events(self, flags: EventTypeFlags | int = EventTypeFlags.all()) -> EventStream:
+        """The events in ``flags`` from every shard, as an async iterator."""
+        return EventStream(self, flags)
 
     async def start(self) -> None:
         """Start every shard. They identify through their shared queue, one per

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -202,6 +202,60 @@ class ShardSender(abc.ObserverBase[Command | bytes | dict[str, Any]]):
 
     def on_completed(self) -> None:
         pass
+
+
+class EventStream(abc.ObserverBase[Event]):
+    """An async iterator over a flag-aware source's events (a Shard or ShardGroup).
+
+    Subscribes when created, buffers without bound, and unsubscribes when exhausted,
+    on :meth:`aclose`, or on leaving ``async with``.
+    """
+
+    def __init__(self, source: Any, flags: EventTypeFlags | int) -> None:
+        self._queue: asyncio.Queue[tuple[int, Any]] = asyncio.Queue()
+        self._done = False
+        self._disposable: abc.DisposableBase | None = None
+        self._disposable = source.subscribe_flags(self, flags)
+
+    def on_next(self, value: Event) -> None:
+        self._queue.put_nowait((0, value))
+
+    def on_error(self, error: Exception) -> None:
+        self._queue.put_nowait((1, error))
+
+    def on_completed(self) -> None:
+        self._queue.put_nowait((2, None))
+
+    def __aiter__(self) -> EventStream:
+        return self
+
+    async def __anext__(self) -> Event:
+        if self._done:
+            raise StopAsyncIteration
+        kind, value = await self._queue.get()
+        if kind == 0:
+            return value  # type: ignore[no-any-return]
+        self._done = True
+        self._dispose()
+        if kind == 1:
+            raise value
+        raise StopAsyncIteration
+
+    async def aclose(self) -> None:
+        """Stop receiving."""
+        self._done = True
+        self._dispose()
+
+    async def __aenter__(self) -> EventStream:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def _dispose(self) -> None:
+        if self._disposable is not None:
+            self._disposable.dispose()
+            self._disposable = None
 
 
 class Shard(reactivex.Observable[Event]):
@@ -390,46 +444,21 @@ class Shard(reactivex.Observable[Event]):
 
         return Disposable(remove)
 
-    async def events(self, flags: EventTypeFlags | int = EventTypeFlags.all()) -> AsyncIterator[Event]:
-        """Iterate the events in ``flags``. Events are buffered for a slow reader (the
-        connection never waits on it). Ends after :meth:`close`; raises the fatal error
-        if the gateway ended the shard."""
-        queue: asyncio.Queue[tuple[int, Any]] = asyncio.Queue()
-        sub = _Subscriber(
-            int(flags),
-            lambda e: queue.put_nowait((0, e)),
-            lambda err: queue.put_nowait((1, err)),
-            lambda: queue.put_nowait((2, None)),
-        )
-        if self.state.is_terminal and self._done is not None and self._done.done():
-            if self._error is not None:
-                raise self._error
-            return
-        self._subscribers.append(sub)
-        self._demand |= sub.flags
-        try:
-            while True:
-                kind, value = await queue.get()
-                if kind == 0:
-                    yield value
-                elif kind == 1:
-                    raise value
-                else:
-                    return
-        finally:
-            if sub in self._subscribers:
-                self._subscribers.remove(sub)
-                self._recompute_demand()
+    def events(self, flags: EventTypeFlags | int = EventTypeFlags.all()) -> EventStream:
+        """The events in ``flags`` from now on, as an async iterator (subscribed at
+        this call, so nothing is missed between the call and the first ``await``).
+        Events are buffered for a slow reader: the connection never waits on it. Ends
+        after :meth:`close`; raises the fatal error if the gateway ended the shard.
+        Leaving the loop early? ``await stream.aclose()`` or use ``async with``."""
+        return EventStream(self, flags)
 
     async def next_event(self, flags: EventTypeFlags | int = EventTypeFlags.all(), timeout: float | None = None) -> Event:
         """The next event in ``flags``."""
-        agen = self.events(flags)
-        try:
-            return await asyncio.wait_for(agen.__anext__(), timeout)
-        except StopAsyncIteration:
-            raise ShardClosedError(f"shard {self.id} closed") from None
-        finally:
-            await agen.aclose()
+        async with self.events(flags) as stream:
+            try:
+                return await asyncio.wait_for(stream.__anext__(), timeout)
+            except StopAsyncIteration:
+                raise ShardClosedError(f"shard {self.id} closed") from None
 
     def _recompute_demand(self) -> None:
         demand = 0

@@ -1,0 +1,111 @@
+"""rxgateway: Discord gateway connections as ReactiveX observables.
+
+Example::
+
+    from rxgateway import Config, Intents, EventTypeFlags, create_recommended, ops
+
+    config = Config(token, Intents.GUILD_MESSAGES | Intents.MESSAGE_CONTENT)
+    shards = await create_recommended(config)
+    shards.pipe(ops.on(EventTypeFlags.MESSAGE_CREATE)).subscribe(print)
+    async with shards:
+        await shards.closed()
+"""
+
+from . import ops
+from .config import DEFAULT_API_URL, DEFAULT_GATEWAY_URL, Config
+from .errors import (
+    AuthenticationError,
+    CompressionError,
+    ConnectError,
+    DeserializationError,
+    DisallowedIntentsError,
+    FatalCloseError,
+    GatewayError,
+    HTTPError,
+    PayloadTooLargeError,
+    SendError,
+    ShardClosedError,
+    UnauthorizedError,
+)
+from .group import GroupSender, ShardGroup, bucket, create_iterator, create_range, create_recommended
+from .http import GatewayBot, SessionStartLimit, get_gateway_bot
+from .machine import Latency, Session, ShardState, StateKind
+from .protocol import (
+    CloseCode,
+    CloseFrame,
+    EventType,
+    EventTypeFlags,
+    Intents,
+    OpCode,
+    ShardId,
+    shard_for_guild,
+)
+from .protocol.commands import (
+    Activity,
+    ActivityType,
+    Command,
+    RequestChannelInfo,
+    RequestGuildMembers,
+    RequestSoundboardSounds,
+    Status,
+    UpdatePresence,
+    UpdateVoiceState,
+)
+from .queue import InMemoryQueue, SessionQueue
+from .shard import EventStream, Shard, ShardSender
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_API_URL",
+    "DEFAULT_GATEWAY_URL",
+    "Activity",
+    "ActivityType",
+    "AuthenticationError",
+    "CloseCode",
+    "CloseFrame",
+    "Command",
+    "CompressionError",
+    "Config",
+    "ConnectError",
+    "DeserializationError",
+    "DisallowedIntentsError",
+    "EventStream",
+    "EventType",
+    "EventTypeFlags",
+    "FatalCloseError",
+    "GatewayBot",
+    "GatewayError",
+    "GroupSender",
+    "HTTPError",
+    "InMemoryQueue",
+    "Intents",
+    "Latency",
+    "OpCode",
+    "PayloadTooLargeError",
+    "RequestChannelInfo",
+    "RequestGuildMembers",
+    "RequestSoundboardSounds",
+    "SendError",
+    "Session",
+    "SessionQueue",
+    "SessionStartLimit",
+    "Shard",
+    "ShardClosedError",
+    "ShardGroup",
+    "ShardId",
+    "ShardSender",
+    "ShardState",
+    "StateKind",
+    "Status",
+    "UnauthorizedError",
+    "UpdatePresence",
+    "UpdateVoiceState",
+    "bucket",
+    "create_iterator",
+    "create_range",
+    "create_recommended",
+    "get_gateway_bot",
+    "ops",
+    "shard_for_guild",
+]
