@@ -18,7 +18,6 @@ from typing import Any
 import aiohttp
 import reactivex
 from reactivex import abc
-from reactivex import operators as rx_ops
 from reactivex.disposable import CompositeDisposable
 
 from .config import DEFAULT_GATEWAY_URL, Config
@@ -110,9 +109,6 @@ class ShardGroup(reactivex.Observable[Event]):
     def __len__(self) -> int:
         return len(self._shards)
 
-    def __getitem__(self, index: int) -> Shard:
-        return self._shards[index]
-
     def shard(self, shard: ShardId | int) -> Shard:
         """The shard with this number (or id)."""
         number = shard.number if isinstance(shard, ShardId) else shard
@@ -128,12 +124,27 @@ class ShardGroup(reactivex.Observable[Event]):
 
     @property
     def states(self) -> reactivex.Observable[dict[ShardId, ShardState]]:
-        """Every shard's state, as a map that is re-emitted on each change."""
-        sources = [s.states.pipe(rx_ops.map(lambda st, sid=s.id: (sid, st))) for s in self._shards]
-        return reactivex.merge(*sources).pipe(
-            rx_ops.scan(lambda acc, pair: {**acc, pair[0]: pair[1]}, {}),
-            rx_ops.filter(lambda m: len(m) == len(self._shards)),
-        )
+        """Every shard's state, as a map re-emitted on each change (first once every
+        shard has reported its current state)."""
+        count = len(self._shards)
+
+        def subscribe(observer: abc.ObserverBase[dict[ShardId, ShardState]], scheduler: Any = None) -> abc.DisposableBase:
+            current: dict[ShardId, ShardState] = {}
+            disposables = CompositeDisposable()
+
+            def watcher(shard_id: ShardId) -> Callable[[ShardState], None]:
+                def on_state(state: ShardState) -> None:
+                    current[shard_id] = state
+                    if len(current) == count:
+                        observer.on_next(dict(current))
+
+                return on_state
+
+            for shard in self._shards:
+                disposables.add(shard.states.subscribe(watcher(shard.id), observer.on_error))
+            return disposables
+
+        return reactivex.create(subscribe)
 
     def _subscribe_core(
         self, observer: abc.ObserverBase[Event], scheduler: abc.SchedulerBase | None = None

@@ -475,41 +475,38 @@ class Shard(reactivex.Observable[Event]):
     def _feed(self, outputs: list[Output]) -> None:
         """Carry out the machine's actions and forward its outputs, then re-arm the timer."""
         for out in outputs:
-            kind = type(out)
-            if kind is Received:
-                self._on_received(out)  # type: ignore[arg-type]
-            elif kind is Send:
+            if type(out) is Received:  # the hot path: one per frame
+                self._on_received(out)
+            elif isinstance(out, Send):
                 if self._link is not None:
-                    self._link.send(out.data)  # type: ignore[union-attr]
-            elif kind is StateChanged:
-                self._on_state(out)  # type: ignore[arg-type]
-            elif kind is Closed:
-                c: Closed = out  # type: ignore[assignment]
-                if c.initiator == "client" and c.code is None:
-                    log.info("shard %s: dropping the connection: %s", self.id, c.reason)
-                self._emit(_CLOSE_BIT, GatewayClose(self.id, c.code, c.reason, c.initiator))
-            elif kind is Connect:
-                self._connect(out)  # type: ignore[arg-type]
-            elif kind is Close:
+                    self._link.send(out.data)
+            elif isinstance(out, StateChanged):
+                self._on_state(out)
+            elif isinstance(out, Closed):
+                if out.initiator == "client" and out.code is None:
+                    log.info("shard %s: dropping the connection: %s", self.id, out.reason)
+                self._emit(_CLOSE_BIT, GatewayClose(self.id, out.code, out.reason, out.initiator))
+            elif isinstance(out, Connect):
+                self._connect(out)
+            elif isinstance(out, Close):
                 if self._link is not None:
-                    self._link.close(out.code, out.reason)  # type: ignore[union-attr]
-            elif kind is Drop:
+                    self._link.close(out.code, out.reason)
+            elif isinstance(out, Drop):
                 if self._link is not None:
                     self._link.drop()
-            elif kind is RequestIdentify:
+            elif isinstance(out, RequestIdentify):
                 self._request_identify()
-            elif kind is CancelIdentify:
+            elif isinstance(out, CancelIdentify):
                 if self._identify_task is not None:
                     self._identify_task.cancel()
                     self._identify_task = None
-            elif kind is ReceiveError:
-                error = out.error  # type: ignore[union-attr]
+            elif isinstance(out, ReceiveError):
                 self.stats["errors"] += 1
-                log.warning("shard %s: %s", self.id, error)
-                self._emit(_ERROR_BIT, GatewayErrorEvent(self.id, error))
-            elif kind is Fatal:
-                self._error = out.error  # type: ignore[union-attr]
-                log.error("shard %s: %s", self.id, self._error)
+                log.warning("shard %s: %s", self.id, out.error)
+                self._emit(_ERROR_BIT, GatewayErrorEvent(self.id, out.error))
+            elif isinstance(out, Fatal):
+                self._error = out.error
+                log.error("shard %s: %s", self.id, out.error)
         self._arm_timer()
         if self.state.is_terminal:
             self._maybe_finish()
