@@ -18,13 +18,15 @@ import errno
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import orjson
+from reactivex import abc
 
 from . import __version__
 from .emulator.cli import EPILOG as EMULATE_EPILOG
 from .emulator.cli import add_emulate_arguments, run_emulate
+from .events.base import Event
 from .errors import AuthenticationError, DisallowedIntentsError, FatalCloseError, GatewayError, HTTPError
 from .machine.inflate import COMPRESSIONS
 from .protocol import EventTypeFlags, Intents
@@ -179,9 +181,9 @@ async def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         print(f"rxgateway: cannot reach the gateway's REST API: {exc}", file=sys.stderr)
         return EXIT_FAILED
     if args.events is not None:
-        def print_event(event: object) -> None:
+        def print_event(event: Event) -> None:
             raw = getattr(event, "raw", None)
-            line = {"shard": event.shard.number, "t": getattr(event, "name", None), "s": event.sequence, "d": raw}  # type: ignore[attr-defined]
+            line = {"shard": event.shard.number, "t": getattr(event, "name", None), "s": event.sequence, "d": raw}
             sys.stdout.write(orjson.dumps(line, default=str).decode() + "\n")
 
         group.subscribe_flags(_Printer(print_event), args.events)
@@ -226,9 +228,12 @@ async def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     return EXIT_OK
 
 
-class _Printer:
-    def __init__(self, fn):  # type: ignore[no-untyped-def]
-        self.on_next = fn
+class _Printer(abc.ObserverBase[Event]):
+    def __init__(self, fn: Callable[[Event], None]) -> None:
+        self._fn = fn
+
+    def on_next(self, value: Event) -> None:
+        self._fn(value)
 
     def on_error(self, error: Exception) -> None:
         pass

@@ -21,6 +21,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from reactivex import abc
+
 from .config import Config
 from .emulator import DEFAULT_MIX, DEFAULT_TOKEN, Fault, GatewayEmulator
 from .events.base import Dispatch, Event
@@ -93,7 +95,7 @@ class DemoSummary:
         return self.gaps == 0 and self.duplicates == 0 and self.violations == 0 and self.all_active
 
 
-class Dashboard:
+class Dashboard(abc.ObserverBase[Event]):
     """Collects what the shards do and renders it (rich when available, else text)."""
 
     def __init__(self, group: ShardGroup, emulator: GatewayEmulator) -> None:

@@ -2,6 +2,25 @@
 snowflakes, outgoing commands and the envelope reader. Nothing here does I/O."""
 
 from .close import FATAL_CLOSE_CODES, CloseAction, CloseCode, CloseFrame, close_action
+from .commands import (
+    MAX_PAYLOAD_BYTES,
+    USER_COMMANDS,
+    Activity,
+    ActivityType,
+    Command,
+    Heartbeat,
+    Identify,
+    RequestChannelInfo,
+    RequestGuildMembers,
+    RequestSoundboardSounds,
+    Resume,
+    Status,
+    UpdatePresence,
+    UpdateVoiceState,
+    default_properties,
+    encode_raw,
+)
+from .envelope import Envelope, event_bit, read_envelope
 from .event_type import EventType, EventTypeFlags
 from .intents import ALL_INTENTS, PRIVILEGED_INTENTS, Intents, validate_intents
 from .opcode import SENDABLE_OPCODES, OpCode
@@ -32,4 +51,25 @@ __all__ = [
     "snowflake_from_time_ms",
     "snowflake_time_ms",
     "validate_intents",
+    # outgoing commands
+    "MAX_PAYLOAD_BYTES",
+    "USER_COMMANDS",
+    "Activity",
+    "ActivityType",
+    "Command",
+    "Heartbeat",
+    "Identify",
+    "RequestChannelInfo",
+    "RequestGuildMembers",
+    "RequestSoundboardSounds",
+    "Resume",
+    "Status",
+    "UpdatePresence",
+    "UpdateVoiceState",
+    "default_properties",
+    "encode_raw",
+    # the envelope reader
+    "Envelope",
+    "event_bit",
+    "read_envelope",
 ]

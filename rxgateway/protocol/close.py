@@ -121,6 +121,8 @@ class CloseFrame:
         # RFC 6455 §7.4: 1000-1003, 1007-1014 and 3000-4999 may be sent in a close frame.
         if not (1000 <= self.code <= 1003 or 1007 <= self.code <= 1014 or 3000 <= self.code <= 4999):
             raise ValueError(f"close code {self.code} cannot be sent in a close frame (RFC 6455 §7.4)")
+        if not isinstance(self.reason, str):
+            raise TypeError(f"close reason must be a str, got {type(self.reason).__name__}")
         if len(self.reason.encode()) > 123:
             raise ValueError("a close reason is at most 123 bytes (RFC 6455 §5.5)")
 

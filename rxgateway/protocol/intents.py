@@ -3,7 +3,7 @@
 Example::
 
     >>> Intents.GUILDS | Intents.GUILD_MESSAGES
-    <Intents.GUILD_MESSAGES|GUILDS: 513>
+    <Intents.GUILDS|GUILD_MESSAGES: 513>
     >>> (Intents.GUILD_MEMBERS | Intents.GUILDS).privileged
     <Intents.GUILD_MEMBERS: 2>
 """
