@@ -1,0 +1,56 @@
+"""A local Discord gateway: the real protocol on a loopback socket, with REST, faults,
+traffic and a record of everything each client did.
+
+Example::
+
+    from rxgateway.emulator import GatewayEmulator, Fault
+
+    async with GatewayEmulator(shards=2, heartbeat_interval_ms=1000) as emu:
+        print(emu.url, emu.api_url)          # ws://127.0.0.1:PORT, http://127.0.0.1:PORT/api/v10
+        ...                                  # connect a bot
+        emu.inject(Fault.reconnect(), shard=1)
+        assert not emu.violations
+"""
+
+from .config import DEFAULT_TOKEN, EmulatorConfig
+from .dispatch import Dispatch
+from .events import CATEGORIES
+from .faults import FAULT_HELP, Fault, FaultKind
+from .record import (
+    CommandRecord,
+    ConnectionRecord,
+    HeartbeatRecord,
+    IdentifyRecord,
+    PayloadRecord,
+    Record,
+    ResumeRecord,
+    SentMessage,
+    Violation,
+    ViolationKind,
+)
+from .server import GatewayEmulator
+from .traffic import DEFAULT_MIX, TrafficGenerator, parse_mix
+
+__all__ = [
+    "CATEGORIES",
+    "DEFAULT_MIX",
+    "DEFAULT_TOKEN",
+    "FAULT_HELP",
+    "CommandRecord",
+    "ConnectionRecord",
+    "Dispatch",
+    "EmulatorConfig",
+    "Fault",
+    "FaultKind",
+    "GatewayEmulator",
+    "HeartbeatRecord",
+    "IdentifyRecord",
+    "PayloadRecord",
+    "Record",
+    "ResumeRecord",
+    "SentMessage",
+    "TrafficGenerator",
+    "Violation",
+    "ViolationKind",
+    "parse_mix",
+]

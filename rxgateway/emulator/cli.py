@@ -1,0 +1,151 @@
+"""``rxgateway emulate``: run the gateway emulator until Ctrl-C.
+
+:func:`add_emulate_arguments` fills an ``argparse`` parser (the ``emulate``
+subcommand of ``rxgateway``); :func:`run_emulate` runs it with the parsed arguments.
+``python -m rxgateway.emulator`` runs the same thing on its own.
+
+Example::
+
+    parser = argparse.ArgumentParser(prog="rxgateway emulate", epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_emulate_arguments(parser)
+    sys.exit(run_emulate(parser.parse_args()))
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+
+from . import config as cfg
+from .events import CATEGORIES
+from .faults import FAULT_HELP, Fault
+from .server import GatewayEmulator
+from .traffic import DEFAULT_MIX, parse_mix
+
+EPILOG = f"""\
+faults (--fault KIND[:ARG], repeatable, injected in turn every --fault-every seconds;
+or at any time through the control API below):
+{chr(10).join("  " + text for text in FAULT_HELP.values())}
+
+control API (JSON bodies; ``shard``, ``connection`` or ``session`` pick the target,
+none means every open connection):
+  POST /_emulator/faults    {{"fault": "close", "code": 4009, "shard": 0}}
+  POST /_emulator/dispatch  {{"t": "MESSAGE_CREATE", "d": {{...}}}}  (routed by d.guild_id)
+  POST /_emulator/burst     {{"count": 100000, "mix": "messages=1"}}
+  POST /_emulator/traffic   {{"rate": 2000, "mix": "{DEFAULT_MIX}"}}  (rate 0 stops)
+  GET  /_emulator/record    connections, identifies, resumes, close codes, violations
+  e.g. curl -X POST http://127.0.0.1:8765/_emulator/faults -d '{{"fault": "reconnect", "shard": 0}}'
+
+traffic categories for --mix (category=weight,...; "all" = every category equally):
+  {", ".join(sorted(CATEGORIES))}
+
+REST: GET /api/v10/gateway, GET /api/v10/gateway/bot (Authorization: Bot TOKEN),
+POST /api/v10/channels/ID/messages (recorded, echoed as MESSAGE_CREATE).
+The control API can inject faults: keep --host on loopback unless you mean it.
+"""
+
+
+def add_emulate_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the emulator's options to ``parser`` (use ``EPILOG`` as its epilog)."""
+    net = parser.add_argument_group("network")
+    net.add_argument("--host", default=cfg.LOOPBACK, help="interface to bind (default: %(default)s)")
+    net.add_argument("--port", type=int, default=8765, help="port to bind, 0 for any free one (default: %(default)s)")
+    bot = parser.add_argument_group("bots and sharding")
+    bot.add_argument("--token", action="append", dest="tokens", metavar="TOKEN",
+                     help=f"a valid bot token, repeatable (default: {cfg.DEFAULT_TOKEN})")  # fmt: skip
+    bot.add_argument("--shards", type=int, default=1, help="shard count GET /gateway/bot recommends")
+    bot.add_argument("--max-concurrency", type=int, default=1, help="identifies per 5 s bucket (default: 1)")
+    bot.add_argument("--no-privileged", action="store_true",
+                     help="the app has no privileged intent enabled (asking for one closes with 4014)")  # fmt: skip
+    bot.add_argument("--session-start-limit", type=int, default=cfg.SESSION_START_TOTAL,
+                     help="identifies per day before the token is reset (default: %(default)s)")  # fmt: skip
+    proto = parser.add_argument_group("protocol timing")
+    proto.add_argument("--heartbeat-interval", type=int, default=cfg.DEFAULT_HEARTBEAT_INTERVAL_MS, metavar="MS",
+                       help="heartbeat_interval sent in Hello, ms (default: %(default)s)")  # fmt: skip
+    proto.add_argument("--resume-window", type=float, default=cfg.RESUME_WINDOW_S, metavar="S",
+                       help="how long a dropped session stays resumable (default: %(default)s)")  # fmt: skip
+    proto.add_argument("--identify-window", type=float, default=cfg.IDENTIFY_WINDOW_S, metavar="S",
+                       help="one identify per bucket per this many seconds (default: %(default)s)")  # fmt: skip
+    proto.add_argument("--zlib-level", type=int, default=cfg.ZLIB_LEVEL, choices=range(10), metavar="0-9",
+                       help="zlib-stream deflate level; 0 stores, fastest (default: %(default)s)")  # fmt: skip
+    proto.add_argument("--zlib-split", type=int, metavar="BYTES",
+                       help="split zlib-stream messages into websocket frames of at most BYTES")  # fmt: skip
+    world = parser.add_argument_group("world and traffic")
+    world.add_argument("--seed", type=int, default=0, help="seed of guild ids, members and traffic")
+    world.add_argument("--guilds", type=int, default=cfg.DEFAULT_GUILDS, help="guilds the bot is in")
+    world.add_argument("--members", type=int, default=cfg.DEFAULT_MEMBERS_PER_GUILD, help="members per guild")
+    world.add_argument("--large-guilds", type=int, default=0,
+                       help=f"guilds with {cfg.LARGE_GUILD_MEMBERS} members (multi-MB GUILD_CREATE with presences)")  # fmt: skip
+    world.add_argument("--rate", type=float, default=0.0, help="events per second to generate (default: none)")
+    world.add_argument("--mix", type=mix, default=DEFAULT_MIX, help="traffic mix, category=weight,... (default: %(default)s)")
+    world.add_argument("--duplicates", type=float, default=0.0, metavar="P",
+                       help="chaos: deliver each event twice with probability P")  # fmt: skip
+    world.add_argument("--stamp", action="store_true",
+                       help='add "emu_sent_ns": time.perf_counter_ns() to every generated event')  # fmt: skip
+    chaos = parser.add_argument_group("faults")
+    chaos.add_argument("--fault", action="append", dest="faults", metavar="KIND[:ARG]", type=fault,
+                       help="a fault to inject every --fault-every seconds (see below)")  # fmt: skip
+    chaos.add_argument("--fault-every", type=float, metavar="S", help="seconds between injected faults")
+    chaos.add_argument("--fault-shard", type=int, metavar="N", help="inject into shard N only (default: all)")
+    chaos.add_argument("--no-ack", action="store_true", help="never ACK heartbeats (every connection is a zombie)")
+
+
+def fault(text: str) -> Fault:
+    """``--fault`` values (argparse names the option type after this function)."""
+    return Fault.parse(text)
+
+
+def mix(text: str) -> str:
+    """``--mix`` values, checked early."""
+    parse_mix(text)
+    return text
+
+
+def config_from_args(args: argparse.Namespace) -> cfg.EmulatorConfig:
+    """The :class:`EmulatorConfig` the parsed arguments describe."""
+    return cfg.EmulatorConfig(
+        host=args.host,
+        port=args.port,
+        tokens=tuple(args.tokens or (cfg.DEFAULT_TOKEN,)),
+        shards=args.shards,
+        max_concurrency=args.max_concurrency,
+        application_flags=0 if args.no_privileged else cfg.DEFAULT_APPLICATION_FLAGS,
+        session_start_total=args.session_start_limit,
+        heartbeat_interval_ms=args.heartbeat_interval,
+        resume_window_s=args.resume_window,
+        identify_window_s=args.identify_window,
+        zlib_level=args.zlib_level,
+        zlib_split_bytes=args.zlib_split,
+        seed=args.seed,
+        guilds=args.guilds,
+        members_per_guild=args.members,
+        large_guilds=args.large_guilds,
+        duplicate_rate=args.duplicates,
+        stamp=args.stamp,
+        ack_heartbeats=not args.no_ack,
+    )
+
+
+async def serve(args: argparse.Namespace) -> None:
+    """Run the emulator the arguments describe until cancelled."""
+    if args.faults and args.fault_every is None:
+        raise SystemExit("--fault needs --fault-every")
+    async with GatewayEmulator(config_from_args(args)) as emu:
+        print(f"gateway  {emu.url}  (resume: {emu.url}/resume)")
+        print(f"REST     {emu.api_url}   control: {emu.http_url}/_emulator/…")
+        for token in emu.config.tokens:
+            print(f"token    {token}")
+        if args.rate:
+            emu.start_traffic(args.rate, args.mix)
+        if args.faults:
+            emu.schedule_faults(args.faults, args.fault_every, args.fault_shard)
+        await asyncio.Event().wait()
+
+
+def run_emulate(args: argparse.Namespace) -> int:
+    """Entry point of ``rxgateway emulate``: serve until Ctrl-C; the exit status."""
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(args))
+    return 0

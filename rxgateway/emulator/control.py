@@ -1,0 +1,149 @@
+"""The HTTP control API: drive a running emulator from outside Python (curl, a bot's
+own test suite in another language).
+
+=========================  ==========================================================
+``POST /_emulator/faults``   ``{"fault": KIND, "code"?, "resumable"?, "chunk_bytes"?,
+                             "shard"?, "connection"?, "session"?}`` → ``{"connections":
+                             [ids]}`` (kinds: see ``rxgateway emulate --help``)
+``POST /_emulator/dispatch`` ``{"t": NAME, "d": {...}}`` → routed like a real event
+``POST /_emulator/burst``    ``{"count": N, "mix"?: "messages=1"}`` → sent in the background
+``POST /_emulator/traffic``  ``{"rate": EVENTS_PER_S, "mix"?: …}``; rate 0 stops it
+``GET /_emulator/record``    connections (shard, path, identifies, resumes, close codes,
+                             payload and heartbeat counts) and violations, as JSON
+=========================  ==========================================================
+
+Errors are ``400 {"error": "..."}``.
+
+Example::
+
+    curl -X POST localhost:8765/_emulator/faults -d '{"fault": "reconnect", "shard": 0}'
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from aiohttp import web
+
+from .faults import Fault
+from .rest import add_routes, json_response
+from .traffic import DEFAULT_MIX
+
+if TYPE_CHECKING:
+    from .server import GatewayEmulator
+
+CONTROL_PREFIX = "/_emulator"
+
+
+class ControlApi:
+    """The control handlers of one emulator."""
+
+    def __init__(self, emulator: GatewayEmulator) -> None:
+        self._emulator = emulator
+
+    def install(self, app: web.Application) -> None:
+        add_routes(app, f"{CONTROL_PREFIX}/faults", "POST", self.faults)
+        add_routes(app, f"{CONTROL_PREFIX}/dispatch", "POST", self.dispatch)
+        add_routes(app, f"{CONTROL_PREFIX}/burst", "POST", self.burst)
+        add_routes(app, f"{CONTROL_PREFIX}/traffic", "POST", self.traffic)
+        add_routes(app, f"{CONTROL_PREFIX}/record", "GET", self.record)
+
+    async def faults(self, request: web.Request) -> web.Response:
+        try:
+            body = await _body(request)
+            fault = Fault.from_json(body)
+            shard, connection, session = body.get("shard"), body.get("connection"), body.get("session")
+            if not (_optional(shard, int) and _optional(connection, int) and _optional(session, str)):
+                raise ValueError("shard and connection are integers, session a string")
+        except ValueError as exc:
+            return _error(exc)
+        hit = self._emulator.inject(fault, shard=shard, connection=connection, session=session)
+        return json_response({"connections": hit})
+
+    async def dispatch(self, request: web.Request) -> web.Response:
+        try:
+            body = await _body(request)
+            t, d = body.get("t"), body.get("d")
+            if not isinstance(t, str) or not isinstance(d, dict):
+                raise ValueError('a dispatch is {"t": NAME, "d": {...}}')
+        except ValueError as exc:
+            return _error(exc)
+        self._emulator.dispatch(t, d)
+        return json_response({"ok": True})
+
+    async def burst(self, request: web.Request) -> web.Response:
+        try:
+            body = await _body(request)
+            count, mix = body.get("count"), body.get("mix", DEFAULT_MIX)
+            if not isinstance(count, int) or count < 0:
+                raise ValueError("count must be a non-negative integer")
+            self._emulator.traffic(mix)  # raises ValueError for a bad mix
+        except ValueError as exc:
+            return _error(exc)
+        self._emulator.start_burst(count, mix)
+        return json_response({"ok": True}, 202)
+
+    async def traffic(self, request: web.Request) -> web.Response:
+        try:
+            body = await _body(request)
+            rate, mix = body.get("rate"), body.get("mix", DEFAULT_MIX)
+            if not isinstance(rate, int | float) or rate < 0:
+                raise ValueError("rate must be a non-negative number")
+            self._emulator.traffic(mix)
+        except ValueError as exc:
+            return _error(exc)
+        if rate:
+            self._emulator.start_traffic(rate, mix)
+        else:
+            self._emulator.stop_traffic()
+        return json_response({"ok": True})
+
+    async def record(self, request: web.Request) -> web.Response:
+        record = self._emulator.record
+        connections = [
+            {
+                "id": c.id,
+                "path": c.path,
+                "compression": c.compression,
+                "shard": None if c.shard is None else c.shard.to_list(),
+                "session_id": c.session_id,
+                "opened_at": c.opened_at,
+                "closed_at": c.closed_at,
+                "close_sent": c.close_sent,
+                "close_received": c.close_received,
+                "dropped": c.dropped,
+                "identifies": [{"time": i.time, "bucket": i.bucket, "accepted": i.accepted} for i in c.identifies],
+                "resumes": [{"time": r.time, "seq": r.seq, "accepted": r.accepted, "replayed": r.replayed}
+                            for r in c.resumes],  # fmt: skip
+                "payloads": len(c.payloads),
+                "heartbeats": len(c.heartbeats),
+                "dispatches_sent": len(c.sequences),
+                "last_sequence": c.sequences[-1] if c.sequences else None,
+            }
+            for c in record.connections
+        ]
+        violations = [
+            {"kind": v.kind.value, "connection": v.connection_id, "time": v.time, "detail": v.detail,
+             "close_code": v.close_code}
+            for v in record.violations
+        ]  # fmt: skip
+        return json_response({"connections": connections, "violations": violations})
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = orjson.loads(await request.read())
+    except orjson.JSONDecodeError:
+        raise ValueError("the body must be a JSON object") from None
+    if not isinstance(body, dict):
+        raise ValueError("the body must be a JSON object")
+    return body
+
+
+def _optional(value: Any, kind: type) -> bool:
+    return value is None or (isinstance(value, kind) and not isinstance(value, bool))
+
+
+def _error(exc: Exception) -> web.Response:
+    return json_response({"error": str(exc)}, 400)

@@ -1,0 +1,151 @@
+"""Faults the emulator injects on command (GATEWAY.md §12.11).
+
+A :class:`Fault` says what goes wrong; ``GatewayEmulator.inject`` says to whom (a
+shard number, a connection id, a session id, or every open connection). The same
+faults are reachable from the command line (``--fault KIND[:ARG]``) and the HTTP
+control API (``POST /_emulator/faults``).
+
+Example::
+
+    >>> Fault.parse("close:4009")
+    Fault(kind=<FaultKind.CLOSE: 'close'>, code=4009, resumable=False, chunk_bytes=16)
+    >>> Fault.from_json({"fault": "invalid_session", "resumable": True}).resumable
+    True
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+from ..protocol import CloseFrame
+from .config import SERVER_CLOSE_CODE
+
+#: The frame size of the slow-link fault: small enough that any payload spans frames.
+SLOW_LINK_CHUNK_BYTES = 16
+
+
+class FaultKind(enum.Enum):
+    CLOSE = "close"
+    DROP = "drop"
+    ZOMBIE = "zombie"
+    RECONNECT = "reconnect"
+    INVALID_SESSION = "invalid_session"
+    CORRUPT_FRAME = "corrupt_frame"
+    INVALID_JSON = "invalid_json"
+    REQUEST_HEARTBEAT = "request_heartbeat"
+    SLOW_LINK = "slow_link"
+    RECONNECT_BEFORE_HELLO = "reconnect_before_hello"
+
+
+#: What each fault does, and its argument (shown by ``rxgateway emulate --help``).
+FAULT_HELP: dict[FaultKind, str] = {
+    FaultKind.CLOSE: "close[:CODE]  close the websocket with CODE (default 4000; any 1000-4999 code)",
+    FaultKind.DROP: "drop  cut the TCP connection without a close frame (the client sees 1006)",
+    FaultKind.ZOMBIE: "zombie  stop sending heartbeat ACKs on the connection (the client must detect it)",
+    FaultKind.RECONNECT: "reconnect  send op 7, then close with 4000 after the reconnect delay",
+    FaultKind.INVALID_SESSION: (
+        "invalid_session[:true|false]  send op 9 with d (default false: the session is deleted), "
+        "then close with 4000 after the invalid-session delay"
+    ),
+    FaultKind.CORRUPT_FRAME: "corrupt_frame  send a frame the client's inflater (or JSON parser) cannot decode",
+    FaultKind.INVALID_JSON: "invalid_json  send a payload that is not JSON (compressed like any payload)",
+    FaultKind.REQUEST_HEARTBEAT: "request_heartbeat  send op 1: the client must heartbeat at once",
+    FaultKind.SLOW_LINK: (
+        "slow_link[:BYTES]  split every later zlib-stream message into frames of BYTES (default 16); "
+        "zlib-stream connections only"
+    ),
+    FaultKind.RECONNECT_BEFORE_HELLO: (
+        "reconnect_before_hello  the next new connection gets op 7 instead of Hello (needs no target)"
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """One fault. Build it with the class methods, e.g. ``Fault.close(4009)``."""
+
+    kind: FaultKind
+    code: int = SERVER_CLOSE_CODE
+    resumable: bool = False
+    chunk_bytes: int = SLOW_LINK_CHUNK_BYTES
+
+    def __post_init__(self) -> None:
+        CloseFrame(self.code)  # raises for a code no close frame may carry
+        if self.chunk_bytes < 1:
+            raise ValueError("slow_link needs a positive frame size")
+
+    @classmethod
+    def close(cls, code: int = SERVER_CLOSE_CODE) -> Fault:
+        return cls(FaultKind.CLOSE, code=code)
+
+    @classmethod
+    def drop(cls) -> Fault:
+        return cls(FaultKind.DROP)
+
+    @classmethod
+    def zombie(cls) -> Fault:
+        return cls(FaultKind.ZOMBIE)
+
+    @classmethod
+    def reconnect(cls) -> Fault:
+        return cls(FaultKind.RECONNECT)
+
+    @classmethod
+    def invalid_session(cls, resumable: bool = False) -> Fault:
+        return cls(FaultKind.INVALID_SESSION, resumable=resumable)
+
+    @classmethod
+    def corrupt_frame(cls) -> Fault:
+        return cls(FaultKind.CORRUPT_FRAME)
+
+    @classmethod
+    def invalid_json(cls) -> Fault:
+        return cls(FaultKind.INVALID_JSON)
+
+    @classmethod
+    def request_heartbeat(cls) -> Fault:
+        return cls(FaultKind.REQUEST_HEARTBEAT)
+
+    @classmethod
+    def slow_link(cls, chunk_bytes: int = SLOW_LINK_CHUNK_BYTES) -> Fault:
+        return cls(FaultKind.SLOW_LINK, chunk_bytes=chunk_bytes)
+
+    @classmethod
+    def reconnect_before_hello(cls) -> Fault:
+        return cls(FaultKind.RECONNECT_BEFORE_HELLO)
+
+    @classmethod
+    def parse(cls, text: str) -> Fault:
+        """``KIND[:ARG]`` as on the command line: ``close:4009``, ``invalid_session:true``,
+        ``slow_link:32``. Raises ``ValueError`` naming the problem."""
+        name, _, arg = text.partition(":")
+        obj: dict[str, Any] = {"fault": name.strip()}
+        if arg:
+            key = {"close": "code", "invalid_session": "resumable", "slow_link": "chunk_bytes"}.get(obj["fault"])
+            if key is None:
+                raise ValueError(f"fault {name!r} takes no argument")
+            obj[key] = arg.strip().lower() == "true" if key == "resumable" else _int(arg, key)
+        return cls.from_json(obj)
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> Fault:
+        """A fault from ``{"fault": KIND, "code"?, "resumable"?, "chunk_bytes"?}``."""
+        try:
+            kind = FaultKind(obj.get("fault"))
+        except ValueError:
+            raise ValueError(f"unknown fault {obj.get('fault')!r}; known: {[k.value for k in FaultKind]}") from None
+        code = obj.get("code", SERVER_CLOSE_CODE)
+        resumable = obj.get("resumable", False)
+        chunk_bytes = obj.get("chunk_bytes", SLOW_LINK_CHUNK_BYTES)
+        if not isinstance(code, int) or not isinstance(chunk_bytes, int) or not isinstance(resumable, bool):
+            raise ValueError("code and chunk_bytes must be integers, resumable a boolean")
+        return cls(kind, code=code, resumable=resumable, chunk_bytes=chunk_bytes)
+
+
+def _int(text: str, name: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {text!r}") from None

@@ -1,0 +1,66 @@
+"""What every connection of one emulator shares: configuration, bots, world, sessions,
+the open connections and the record.
+
+Example::
+
+    state = GatewayState(EmulatorConfig())
+    state.violate(conn.record, ViolationKind.RATE_LIMITED, "121 payloads in 60 s", 4008)
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from ..protocol import CloseCode
+from .accounts import Accounts, BotAccount
+from .commands import Commands
+from .config import EmulatorConfig
+from .record import ConnectionRecord, Record, Violation, ViolationKind
+from .sessions import SessionStore
+from .world import World
+
+if TYPE_CHECKING:
+    from .connection import Connection
+
+
+class GatewayState:
+    """The state behind one emulator, shared by its connections and its HTTP routes."""
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.config = config
+        self.clock = time.monotonic
+        self.accounts = Accounts(config)
+        self.world = World(
+            config.seed, config.guilds, config.members_per_guild, config.large_guilds, config.large_guild_members
+        )
+        self.sessions = SessionStore(config.resume_window_s, config.replay_buffer_length)
+        self.commands = Commands(self.world, self.sessions, config)
+        self.record = Record()
+        #: Open connections by id.
+        self.connections: dict[int, Connection] = {}
+        #: ``ws://host:port`` and ``ws://host:port/resume``, set once the server is bound.
+        self.gateway_url = ""
+        self.resume_url = ""
+        #: How many of the next connections get op 7 instead of Hello (a fault).
+        self.reconnects_before_hello = 0
+        self._next_connection_id = 0
+
+    def new_connection_id(self) -> int:
+        self._next_connection_id += 1
+        return self._next_connection_id
+
+    def violate(self, conn: ConnectionRecord, kind: ViolationKind, detail: str, close_code: int | None = None) -> None:
+        """Record that the client on ``conn`` broke a rule."""
+        self.record.violations.append(Violation(kind, conn.id, self.clock(), detail, close_code, conn.shard))
+
+    def revoke(self, account: BotAccount) -> None:
+        """The daily budget ran out (§5.2 [EMU]): refuse the token from now on, close
+        every connection of the bot with 4004 and forget its sessions."""
+        account.revoked = True
+        for connection in list(self.connections.values()):
+            if connection.session is not None and connection.session.account is account:
+                connection.close_soon(int(CloseCode.AUTHENTICATION_FAILED), "session start limit reached")
+        for session in self.sessions:
+            if session.account is account:
+                self.sessions.delete(session)
