@@ -479,12 +479,16 @@ class Shard(reactivex.Observable[Event]):
                 self._on_received(out)
             elif isinstance(out, Send):
                 if self._link is not None:
+                    # Never the payload itself: Identify and Resume carry the token.
+                    log.debug("shard %s: sending %s (%d bytes)", self.id, out.kind, len(out.data))
                     self._link.send(out.data)
             elif isinstance(out, StateChanged):
                 self._on_state(out)
             elif isinstance(out, Closed):
                 if out.initiator == "client" and out.code is None:
                     log.info("shard %s: dropping the connection: %s", self.id, out.reason)
+                elif out.initiator != "client":
+                    log.info("shard %s: connection closed by the %s: code %s %r", self.id, out.initiator, out.code, out.reason)
                 self._emit(_CLOSE_BIT, GatewayClose(self.id, out.code, out.reason, out.initiator))
             elif isinstance(out, Connect):
                 self._connect(out)
@@ -592,6 +596,7 @@ class Shard(reactivex.Observable[Event]):
 
     def _connect(self, action: Connect) -> None:
         assert self._loop is not None
+        log.debug("shard %s: connecting to %s", self.id, _strip_query(action.url))
         self.stats["connections"] += 1
         self._conn_task = self._loop.create_task(self._run_connection(action.url))
 
@@ -629,6 +634,8 @@ class Shard(reactivex.Observable[Event]):
                     code, reason = msg.data, msg.extra or ""
                     break
                 else:  # CLOSING (we are closing), CLOSED (EOF), ERROR (transport)
+                    if kind is aiohttp.WSMsgType.ERROR:
+                        log.warning("shard %s: websocket error: %r", self.id, msg.data)
                     break
         finally:
             await link.finish()

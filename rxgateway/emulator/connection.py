@@ -116,6 +116,9 @@ class Connection:
             if state.reconnects_before_hello > 0:
                 state.reconnects_before_hello -= 1
                 self.apply(Fault.reconnect())
+            elif state.bad_hellos:
+                self.send_op(OpCode.HELLO, {"heartbeat_interval": state.bad_hellos.pop(0)})
+                self._arm_watchdog()
             else:
                 self.send_op(OpCode.HELLO, {"heartbeat_interval": state.config.heartbeat_interval_ms})
                 self._arm_watchdog()
@@ -483,6 +486,17 @@ class Connection:
             if not isinstance(self.encoder, ZlibStreamEncoder):
                 return False
             self.encoder.split_bytes = fault.chunk_bytes
-        else:  # RECONNECT_BEFORE_HELLO concerns the next connection, not this one
+        elif kind is FaultKind.RAW:
+            if fault.frame == "payload":
+                self._queue.append(fault.data)
+            else:
+                opcode = {"text": WSMsgType.TEXT, "binary": WSMsgType.BINARY, "close": WSMsgType.CLOSE}[fault.frame]
+                if opcode is WSMsgType.CLOSE:
+                    # The server started this close: the client's echo must not count as
+                    # a client close that ends the session.
+                    self.record.close_sent = int.from_bytes(fault.data[:2], "big") if len(fault.data) >= 2 else 1005
+                self._queue.append((opcode, fault.data))
+            self._wake.set()
+        else:  # RECONNECT_BEFORE_HELLO and BAD_HELLO concern the next connection
             return False
         return True

@@ -37,6 +37,8 @@ class FaultKind(enum.Enum):
     REQUEST_HEARTBEAT = "request_heartbeat"
     SLOW_LINK = "slow_link"
     RECONNECT_BEFORE_HELLO = "reconnect_before_hello"
+    RAW = "raw"
+    BAD_HELLO = "bad_hello"
 
 
 #: What each fault does, and its argument (shown by ``rxgateway emulate --help``).
@@ -59,7 +61,18 @@ FAULT_HELP: dict[FaultKind, str] = {
     FaultKind.RECONNECT_BEFORE_HELLO: (
         "reconnect_before_hello  the next new connection gets op 7 instead of Hello (needs no target)"
     ),
+    FaultKind.RAW: (
+        "raw  (control API / Python only) send DATA as-is: as a payload through the connection's "
+        "compression (frame=payload), or as one raw text, binary or close frame (frame=text|binary|close)"
+    ),
+    FaultKind.BAD_HELLO: (
+        "bad_hello[:MS]  the next new connection gets Hello with heartbeat_interval MS (default 0) "
+        "(needs no target)"
+    ),
 }
+
+#: How a raw fault's bytes travel: through the connection's encoder, or as one frame.
+RAW_FRAMES = ("payload", "text", "binary", "close")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +83,18 @@ class Fault:
     code: int = SERVER_CLOSE_CODE
     resumable: bool = False
     chunk_bytes: int = SLOW_LINK_CHUNK_BYTES
+    #: RAW: the bytes to send, and how (one of :data:`RAW_FRAMES`).
+    data: bytes = b""
+    frame: str = "payload"
+    #: BAD_HELLO: the heartbeat interval the next Hello announces.
+    interval_ms: int = 0
 
     def __post_init__(self) -> None:
         CloseFrame(self.code)  # raises for a code no close frame may carry
         if self.chunk_bytes < 1:
             raise ValueError("slow_link needs a positive frame size")
+        if self.frame not in RAW_FRAMES:
+            raise ValueError(f"raw frame must be one of {RAW_FRAMES}, got {self.frame!r}")
 
     @classmethod
     def close(cls, code: int = SERVER_CLOSE_CODE) -> Fault:
@@ -117,13 +137,30 @@ class Fault:
         return cls(FaultKind.RECONNECT_BEFORE_HELLO)
 
     @classmethod
+    def raw(cls, data: bytes, frame: str = "payload") -> Fault:
+        """Hostile input: ``data`` as a payload (compressed like any other), or as one
+        raw ``text``, ``binary`` or ``close`` frame (a close frame's data is its code and
+        reason as the wire carries them, so an invalid code can be sent)."""
+        return cls(FaultKind.RAW, data=data, frame=frame)
+
+    @classmethod
+    def bad_hello(cls, interval_ms: int = 0) -> Fault:
+        """Hostile input: the next new connection's Hello announces ``interval_ms``."""
+        return cls(FaultKind.BAD_HELLO, interval_ms=interval_ms)
+
+    @classmethod
     def parse(cls, text: str) -> Fault:
         """``KIND[:ARG]`` as on the command line: ``close:4009``, ``invalid_session:true``,
         ``slow_link:32``. Raises ``ValueError`` naming the problem."""
         name, _, arg = text.partition(":")
         obj: dict[str, Any] = {"fault": name.strip()}
         if arg:
-            key = {"close": "code", "invalid_session": "resumable", "slow_link": "chunk_bytes"}.get(obj["fault"])
+            key = {
+                "close": "code",
+                "invalid_session": "resumable",
+                "slow_link": "chunk_bytes",
+                "bad_hello": "interval_ms",
+            }.get(obj["fault"])
             if key is None:
                 raise ValueError(f"fault {name!r} takes no argument")
             obj[key] = arg.strip().lower() == "true" if key == "resumable" else _int(arg, key)
@@ -131,7 +168,8 @@ class Fault:
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> Fault:
-        """A fault from ``{"fault": KIND, "code"?, "resumable"?, "chunk_bytes"?}``."""
+        """A fault from ``{"fault": KIND, "code"?, "resumable"?, "chunk_bytes"?,
+        "interval_ms"?, "data"? (a string, sent as UTF-8), "frame"?}``."""
         try:
             kind = FaultKind(obj.get("fault"))
         except ValueError:
@@ -139,9 +177,22 @@ class Fault:
         code = obj.get("code", SERVER_CLOSE_CODE)
         resumable = obj.get("resumable", False)
         chunk_bytes = obj.get("chunk_bytes", SLOW_LINK_CHUNK_BYTES)
-        if not isinstance(code, int) or not isinstance(chunk_bytes, int) or not isinstance(resumable, bool):
-            raise ValueError("code and chunk_bytes must be integers, resumable a boolean")
-        return cls(kind, code=code, resumable=resumable, chunk_bytes=chunk_bytes)
+        interval_ms = obj.get("interval_ms", 0)
+        data = obj.get("data", "")
+        frame = obj.get("frame", "payload")
+        if not all(isinstance(v, int) for v in (code, chunk_bytes, interval_ms)) or not isinstance(resumable, bool):
+            raise ValueError("code, chunk_bytes and interval_ms must be integers, resumable a boolean")
+        if not isinstance(data, str) or not isinstance(frame, str):
+            raise ValueError("data and frame must be strings")
+        return cls(
+            kind,
+            code=code,
+            resumable=resumable,
+            chunk_bytes=chunk_bytes,
+            interval_ms=interval_ms,
+            data=data.encode(),
+            frame=frame,
+        )
 
 
 def _int(text: str, name: str) -> int:

@@ -273,10 +273,14 @@ class GatewayEmulator:
         ``connection`` (a connection id), or ``session`` (a session id); every open
         connection if none is given. Returns the ids of the connections affected.
 
-        ``Fault.reconnect_before_hello()`` takes no target: it arms the next connection.
+        ``Fault.reconnect_before_hello()`` and ``Fault.bad_hello()`` take no target: they
+        arm the next connection.
         """
         if fault.kind is FaultKind.RECONNECT_BEFORE_HELLO:
             self.state.reconnects_before_hello += 1
+            return []
+        if fault.kind is FaultKind.BAD_HELLO:
+            self.state.bad_hellos.append(fault.interval_ms)
             return []
         hit = []
         for conn in list(self.state.connections.values()):

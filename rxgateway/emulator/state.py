@@ -44,6 +44,8 @@ class GatewayState:
         self.resume_url = ""
         #: How many of the next connections get op 7 instead of Hello (a fault).
         self.reconnects_before_hello = 0
+        #: Heartbeat intervals (ms) the next new connections announce instead (hostile tests).
+        self.bad_hellos: list[int] = []
         self._next_connection_id = 0
 
     def new_connection_id(self) -> int:

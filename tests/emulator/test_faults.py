@@ -172,5 +172,6 @@ def test_every_fault_kind_has_a_constructor() -> None:
         Fault.close().kind, Fault.drop().kind, Fault.zombie().kind, Fault.reconnect().kind,
         Fault.invalid_session().kind, Fault.corrupt_frame().kind, Fault.invalid_json().kind,
         Fault.request_heartbeat().kind, Fault.slow_link().kind, Fault.reconnect_before_hello().kind,
+        Fault.raw(b"{}").kind, Fault.bad_hello().kind,
     }  # fmt: skip
     assert made == set(FaultKind)
