@@ -15,10 +15,12 @@ Example::
 
 from __future__ import annotations
 
+from reactivex import abc
+
 from .events.base import Dispatch, Event
 
 
-class SequenceAudit:
+class SequenceAudit(abc.ObserverBase[Event]):
     """Counts gaps and duplicates in each shard's dispatch sequence."""
 
     def __init__(self) -> None:
@@ -52,8 +54,9 @@ class SequenceAudit:
             self.gaps += seq - last - 1
             self._last[shard] = seq
 
-    # An Observer too, so ``source.subscribe(audit)`` works.
-    on_next = observe
+    def on_next(self, value: Event) -> None:
+        """As an Observer: ``source.subscribe(audit)`` works."""
+        self.observe(value)
 
     def on_error(self, error: Exception) -> None:
         """Ignore: the audit only counts."""

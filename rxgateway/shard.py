@@ -31,6 +31,7 @@ from reactivex.subject import BehaviorSubject
 
 from .config import Config
 from .errors import DeserializationError, GatewayError, ShardClosedError
+from .events import DISPATCH_CLASSES, UnknownDispatch
 from .events.base import (
     Dispatch,
     Event,
@@ -73,7 +74,11 @@ _UNKNOWN_BIT = int(EventTypeFlags.UNKNOWN_DISPATCH)
 _STATE_BIT = int(EventTypeFlags.SHARD_STATE_CHANGED)
 _CLOSE_BIT = int(EventTypeFlags.GATEWAY_CLOSE)
 _ERROR_BIT = int(EventTypeFlags.GATEWAY_ERROR)
-_EVENT_TYPES: dict[str, EventType] = {t.value: t for t in EventType if t.is_dispatch}
+#: The typed class and EventType of every known dispatch name, looked up once per event.
+_DISPATCH_CLASSES: dict[str, tuple[type[Dispatch], EventType]] = {
+    name: (cls, cls.type) for name, cls in DISPATCH_CLASSES.items()
+}
+_UNKNOWN: tuple[type[Dispatch], EventType] = (UnknownDispatch, EventType.UNKNOWN_DISPATCH)
 #: How long a client close handshake may take before the socket is abandoned.
 CLOSE_TIMEOUT = 5.0
 
@@ -534,8 +539,9 @@ class Shard(reactivex.Observable[Event]):
                     error.__cause__ = exc
                     self._emit(_ERROR_BIT, GatewayErrorEvent(self.id, error))
                     return
-            type_ = _EVENT_TYPES.get(name or "", EventType.UNKNOWN_DISPATCH)
-            self._emit(bit, Dispatch(self.id, out.sequence, name or "", data.get("d"), type_))
+            name = name or ""
+            cls, type_ = _DISPATCH_CLASSES.get(name, _UNKNOWN)
+            self._emit(bit, cls(self.id, out.sequence, name, data.get("d"), type_))
             return
         bit = OPCODE_BITS.get(op, 0)
         if not self._demand & bit:
