@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
+import logging
 import os
 import signal
 import sys
@@ -72,6 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Discord gateway connections as ReactiveX observables.",
     )
     parser.add_argument("--version", action="version", version=f"rxgateway {__version__}")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log to stderr: -v for connections and faults, -vv for everything (the token is never logged)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
@@ -132,6 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    _setup_logging(args.verbose)
     try:
         if args.command == "emulate":
             return run_emulate(args)
@@ -146,6 +155,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             print(f"rxgateway: {exc}", file=sys.stderr)
         return EXIT_FAILED
+
+
+def _setup_logging(verbosity: int) -> None:
+    """Quiet by default: the command prints its own one-line errors."""
+    level = {0: logging.CRITICAL, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if verbosity < 2:
+        logging.getLogger("aiohttp").setLevel(logging.WARNING)
 
 
 async def _demo(args: argparse.Namespace) -> int:
