@@ -64,7 +64,7 @@ from .machine import (
 )
 from .protocol.close import CloseFrame
 from .protocol.commands import Command, encode_raw
-from .protocol.event_type import DISPATCH_BITS, OPCODE_BITS, EventType, EventTypeFlags
+from .protocol.event_type import OPCODE_BITS, EventType, EventTypeFlags
 from .protocol.shard_id import ShardId
 
 log = logging.getLogger("rxgateway.shard")
@@ -74,11 +74,11 @@ _UNKNOWN_BIT = int(EventTypeFlags.UNKNOWN_DISPATCH)
 _STATE_BIT = int(EventTypeFlags.SHARD_STATE_CHANGED)
 _CLOSE_BIT = int(EventTypeFlags.GATEWAY_CLOSE)
 _ERROR_BIT = int(EventTypeFlags.GATEWAY_ERROR)
-#: The typed class and EventType of every known dispatch name, looked up once per event.
-_DISPATCH_CLASSES: dict[str, tuple[type[Dispatch], EventType]] = {
-    name: (cls, cls.type) for name, cls in DISPATCH_CLASSES.items()
+#: Per dispatch name: its flag bit, typed class and EventType, in one lookup per frame.
+_DISPATCH: dict[str, tuple[int, type[Dispatch], EventType]] = {
+    name: (int(EventTypeFlags[cls.type.name]), cls, cls.type) for name, cls in DISPATCH_CLASSES.items()
 }
-_UNKNOWN: tuple[type[Dispatch], EventType] = (UnknownDispatch, EventType.UNKNOWN_DISPATCH)
+_UNKNOWN: tuple[int, type[Dispatch], EventType] = (_UNKNOWN_BIT, UnknownDispatch, EventType.UNKNOWN_DISPATCH)
 #: How long a client close handshake may take before the socket is abandoned.
 CLOSE_TIMEOUT = 5.0
 
@@ -287,7 +287,6 @@ class Shard(reactivex.Observable[Event]):
         self._config = config
         self._http = http
         self._owns_http = http is None
-        self._subscribers: list[_Subscriber] = []
         self._demand = 0
         self._link: _Link | None = None
         self._conn_task: asyncio.Task[None] | None = None
@@ -300,8 +299,12 @@ class Shard(reactivex.Observable[Event]):
         self._error: GatewayError | None = None
         self._states = BehaviorSubject(self._machine.state)
         self.sender = ShardSender(self)
-        #: Counters for dashboards: dispatches delivered, resumes, reconnects.
-        self.stats: dict[str, int] = {"dispatches": 0, "resumes": 0, "connections": 0, "errors": 0}
+        self._id = shard_id
+        self._snapshot: tuple[_Subscriber, ...] = ()
+        self._dispatches = 0
+        self._resumes = 0
+        self._connections = 0
+        self._errors = 0
 
     # ------------------------------------------------------------ properties
 
@@ -309,6 +312,17 @@ class Shard(reactivex.Observable[Event]):
     def id(self) -> ShardId:
         """This shard's ``[number, total]``."""
         return self._machine.shard_id
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counters for dashboards: dispatches received, resumes, connections opened,
+        recoverable receive errors."""
+        return {
+            "dispatches": self._dispatches,
+            "resumes": self._resumes,
+            "connections": self._connections,
+            "errors": self._errors,
+        }
 
     @property
     def config(self) -> Config:
@@ -439,15 +453,9 @@ class Shard(reactivex.Observable[Event]):
             else:
                 observer.on_completed()
             return Disposable()
-        self._subscribers.append(sub)
+        self._snapshot = (*self._snapshot, sub)
         self._demand |= sub.flags
-
-        def remove() -> None:
-            if sub in self._subscribers:
-                self._subscribers.remove(sub)
-                self._recompute_demand()
-
-        return Disposable(remove)
+        return Disposable(lambda: self._remove(sub))
 
     def events(self, flags: EventTypeFlags | int = EventTypeFlags.all()) -> EventStream:
         """The events in ``flags`` from now on, as an async iterator (subscribed at
@@ -465,11 +473,14 @@ class Shard(reactivex.Observable[Event]):
             except StopAsyncIteration:
                 raise ShardClosedError(f"shard {self.id} closed") from None
 
-    def _recompute_demand(self) -> None:
-        demand = 0
-        for sub in self._subscribers:
-            demand |= sub.flags
-        self._demand = demand
+    def _remove(self, sub: _Subscriber) -> None:
+        """Unsubscribe ``sub``; the demand shrinks to what the others still want."""
+        if sub in self._snapshot:
+            self._snapshot = tuple(s for s in self._snapshot if s is not sub)
+            demand = 0
+            for other in self._snapshot:
+                demand |= other.flags
+            self._demand = demand
 
     # ------------------------------------------------------------- internals
 
@@ -479,6 +490,11 @@ class Shard(reactivex.Observable[Event]):
 
     def _feed(self, outputs: list[Output]) -> None:
         """Carry out the machine's actions and forward its outputs, then re-arm the timer."""
+        if len(outputs) == 1 and type(outputs[0]) is Received:  # the hot path: one dispatch
+            self._on_received(outputs[0])
+            if self._machine.deadline != self._timer_at:
+                self._arm_timer()
+            return
         for out in outputs:
             if type(out) is Received:  # the hot path: one per frame
                 self._on_received(out)
@@ -510,26 +526,22 @@ class Shard(reactivex.Observable[Event]):
                     self._identify_task.cancel()
                     self._identify_task = None
             elif isinstance(out, ReceiveError):
-                self.stats["errors"] += 1
+                self._errors += 1
                 log.warning("shard %s: %s", self.id, out.error)
                 self._emit(_ERROR_BIT, GatewayErrorEvent(self.id, out.error))
             elif isinstance(out, Fatal):
                 self._error = out.error
                 log.error("shard %s: %s", self.id, out.error)
         self._arm_timer()
-        if self.state.is_terminal:
-            self._maybe_finish()
 
     def _on_received(self, out: Received) -> None:
         op = out.op
         if op == 0:
-            name = out.name
-            bit = DISPATCH_BITS.get(name.encode(), _UNKNOWN_BIT) if name is not None else _UNKNOWN_BIT
-            self.stats["dispatches"] += 1
-            if name == "RESUMED":
-                self.stats["resumes"] += 1
+            self._dispatches += 1
+            name = out.name or ""
+            bit, cls, type_ = _DISPATCH.get(name, _UNKNOWN)
             if not self._demand & bit:
-                return
+                return  # nobody asked for this type: never parsed
             data = out.data
             if data is None:
                 try:
@@ -537,11 +549,9 @@ class Shard(reactivex.Observable[Event]):
                 except orjson.JSONDecodeError as exc:
                     error = DeserializationError(f"dispatch {name} is not valid JSON", out.raw)
                     error.__cause__ = exc
-                    self._emit(_ERROR_BIT, GatewayErrorEvent(self.id, error))
+                    self._emit(_ERROR_BIT, GatewayErrorEvent(self._id, error))
                     return
-            name = name or ""
-            cls, type_ = _DISPATCH_CLASSES.get(name, _UNKNOWN)
-            self._emit(bit, cls(self.id, out.sequence, name, data.get("d"), type_))
+            self._emit(bit, cls(self._id, out.sequence, name, data.get("d"), type_))
             return
         bit = OPCODE_BITS.get(op, 0)
         if not self._demand & bit:
@@ -565,19 +575,21 @@ class Shard(reactivex.Observable[Event]):
 
     def _on_state(self, out: StateChanged) -> None:
         log.debug("shard %s: %s -> %s", self.id, out.old, out.new)
+        if out.old == ShardState.RESUMING and out.new == ShardState.ACTIVE:
+            self._resumes += 1
         self._states.on_next(out.new)
         self._emit(_STATE_BIT, ShardStateChanged(self.id, out.old, out.new))
+        if out.new.is_terminal:
+            self._maybe_finish()
 
     def _emit(self, bit: int, event: Event) -> None:
-        for sub in self._subscribers[:] if len(self._subscribers) > 1 else self._subscribers:
+        for sub in self._snapshot:  # an immutable snapshot: subscribers may leave meanwhile
             if sub.flags & bit:
                 try:
                     sub.on_next(event)
                 except Exception as exc:  # a subscriber's bug must not reach the shard
                     log.exception("shard %s: a subscriber raised; it is unsubscribed", self.id)
-                    if sub in self._subscribers:
-                        self._subscribers.remove(sub)
-                        self._recompute_demand()
+                    self._remove(sub)
                     try:
                         sub.on_error(exc)
                     except Exception:
@@ -603,7 +615,7 @@ class Shard(reactivex.Observable[Event]):
     def _connect(self, action: Connect) -> None:
         assert self._loop is not None
         log.debug("shard %s: connecting to %s", self.id, _strip_query(action.url))
-        self.stats["connections"] += 1
+        self._connections += 1
         self._conn_task = self._loop.create_task(self._run_connection(action.url))
 
     async def _run_connection(self, url: str) -> None:
@@ -693,7 +705,7 @@ class Shard(reactivex.Observable[Event]):
                     pass
         if self._owns_http and self._http is not None:
             await self._http.close()
-        subscribers, self._subscribers = self._subscribers, []
+        subscribers, self._snapshot = self._snapshot, ()
         self._demand = 0
         for sub in subscribers:
             try:

@@ -71,12 +71,14 @@ class CancelIdentify:
     """Withdraw a pending identify request."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Received:
     """An inbound payload.
 
     ``data`` is the parsed payload when the machine had to parse it (Hello, READY,
-    op 9), else ``None``: the event layer parses on demand.
+    op 9), else ``None``: the event layer parses on demand. Not frozen only because a
+    frozen dataclass costs several times more to build, and one is built per frame:
+    treat it as immutable.
     """
 
     op: int

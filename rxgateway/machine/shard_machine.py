@@ -97,6 +97,21 @@ _FATAL_ERRORS: dict[int, type[FatalCloseError]] = {
 }
 
 
+class _Timer:
+    """A deadline attribute: setting it marks :attr:`ShardMachine.deadline` for
+    recomputation, so reading the deadline after every frame costs next to nothing."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._slot = "_timer" + name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> float | None:
+        return obj.__dict__.get(self._slot)  # type: ignore[no-any-return]
+
+    def __set__(self, obj: Any, value: float | None) -> None:
+        obj.__dict__[self._slot] = value
+        obj.__dict__["_deadline_dirty"] = True
+
+
 class ShardMachine:
     """One shard's gateway protocol, as a plain object driven by inputs.
 
@@ -111,7 +126,14 @@ class ShardMachine:
             actions = m.on_timeout(now)        # heartbeats, reconnects, held commands
     """
 
+    _reconnect_at = _Timer()
+    _heartbeat_at = _Timer()
+    _hello_by = _Timer()
+    _send_blocked_until = _Timer()
+
     def __init__(self, shard_id: ShardId, config: Config, *, rng: Callable[[], float] = random.random) -> None:
+        self._deadline: float | None = None
+        self._deadline_dirty = False
         self.shard_id = shard_id
         self.config = config
         self._rng = rng
@@ -130,16 +152,16 @@ class ShardMachine:
         self._hello = False
         self._inflater: Inflater | None = make_inflater(config.compression)
         self._heartbeat_interval: float | None = None
-        self._heartbeat_at: float | None = None
+        self._heartbeat_at = None
         self._awaiting_ack = False
-        self._hello_by: float | None = None
+        self._hello_by = None
         self._ratelimiter: CommandRatelimiter | None = None
         self._latency = Latency()
         self._identify_requested = False
         self._handshake: tuple[bytes, str] | None = None
-        self._send_blocked_until: float | None = None
+        self._send_blocked_until = None
         # Between connections.
-        self._reconnect_at: float | None = None
+        self._reconnect_at = None
         self._pause_before_reconnect = False
         #: Consecutive connections that ended (or failed to open) without reaching a
         #: session: the backoff exponent, shown as ``Disconnected(attempts)``.
@@ -197,12 +219,15 @@ class ShardMachine:
     @property
     def deadline(self) -> float | None:
         """When :meth:`on_timeout` must next be called, or ``None``."""
-        times = [
-            t
-            for t in (self._reconnect_at, self._heartbeat_at, self._hello_by, self._send_blocked_until)
-            if t is not None
-        ]
-        return min(times) if times else None
+        if self._deadline_dirty:
+            self._deadline_dirty = False
+            times = [
+                t
+                for t in (self._reconnect_at, self._heartbeat_at, self._hello_by, self._send_blocked_until)
+                if t is not None
+            ]
+            self._deadline = min(times) if times else None
+        return self._deadline
 
     # ------------------------------------------------------------------ inputs
 
