@@ -92,7 +92,9 @@ usual_seqs = st.none() | st.integers(0, 2**20)
 seqs = st.one_of(usual_seqs, usual_seqs, usual_seqs, st.integers(0, 2**66), st.integers(-(2**10), -1))
 names = st.one_of(st.none(), st.sampled_from(NAMES), st.sampled_from(NAMES), st.text(max_size=20))
 #: Values of the wrong type, to check that bad envelopes fail the same way.
-wrong = st.booleans() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=3) | st.lists(st.none(), max_size=1)
+wrong = (
+    st.booleans() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=3) | st.lists(st.none(), max_size=1)
+)
 
 
 @st.composite
@@ -184,10 +186,10 @@ def test_gateway_layouts_take_the_fast_path(
     data = writer.members([(k, members[k]) for k in order]).strip().encode()
     original = envelope._read_full
     try:
-        envelope._read_full = _refuse  # type: ignore[assignment]
+        envelope._read_full = _refuse
         got = read_envelope(data)
     finally:
-        envelope._read_full = original  # type: ignore[assignment]
+        envelope._read_full = original
     assert got == (op, s, t) == reference(data)
 
 

@@ -38,8 +38,8 @@ def test_privileged() -> None:
 
 
 def test_old_names_are_aliases() -> None:
-    assert Intents.GUILD_BANS is Intents.GUILD_MODERATION
-    assert Intents.GUILD_EMOJIS_AND_STICKERS is Intents.GUILD_EXPRESSIONS
+    assert Intents["GUILD_BANS"] is Intents.GUILD_MODERATION
+    assert Intents["GUILD_EMOJIS_AND_STICKERS"] is Intents.GUILD_EXPRESSIONS
 
 
 @pytest.mark.parametrize(
@@ -59,7 +59,9 @@ def test_parse(text: str, value: int) -> None:
     assert isinstance(Intents.parse(text), Intents)
 
 
-@pytest.mark.parametrize(("text", "match"), [("GUILDZ", "GUILDZ"), ("GUILDS|NOPE", "NOPE"), ("131072", "outside"), ("-1", "-1")])
+@pytest.mark.parametrize(
+    ("text", "match"), [("GUILDZ", "GUILDZ"), ("GUILDS|NOPE", "NOPE"), ("131072", "outside"), ("-1", "-1")]
+)
 def test_parse_rejects(text: str, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         Intents.parse(text)

@@ -81,7 +81,9 @@ def test_snowflake_from_time_rules() -> None:
             snowflake_from_time_ms(DISCORD_EPOCH_MS, **kwargs)
 
 
-@given(st.integers(DISCORD_EPOCH_MS, DISCORD_EPOCH_MS + 2**41), st.integers(0, 31), st.integers(0, 31), st.integers(0, 4095))
+@given(
+    st.integers(DISCORD_EPOCH_MS, DISCORD_EPOCH_MS + 2**41), st.integers(0, 31), st.integers(0, 31), st.integers(0, 4095)
+)
 def test_snowflake_round_trip(unix_ms: int, worker: int, process: int, increment: int) -> None:
     snowflake = snowflake_from_time_ms(unix_ms, worker=worker, process=process, increment=increment)
     assert snowflake_time_ms(snowflake) == unix_ms
