@@ -35,8 +35,8 @@ async def test_whole_lifecycle_at_debug_never_shows_the_token(
             seen_text += [repr(group), group._repr_html_()]
             for n, fault in enumerate((Fault.reconnect(), Fault.invalid_session(True), Fault.drop(), Fault.invalid_json())):
                 emu.inject(fault, shard=0)
-                await wait_until(lambda: len(emu.record.connections) >= 3 + n, 15)
-                await wait_until(lambda: all(s.state.kind.value == "active" for s in group), 15)
+                await wait_until(lambda: len(emu.record.connections) >= 3 + n, 30)
+                await wait_until(lambda: all(s.state.kind.value == "active" for s in group), 30)
             shard = group.shard(0)
             seen_text += [repr(shard), shard._repr_html_(), repr(shard.session)]
             shard.close(CloseFrame.RESUME)
