@@ -34,7 +34,7 @@ from ._oftype import of_type
 from ._on import on
 from ._pipeline import Pipeline, pipeline
 from ._route import Handler, RouteKey, RouteTable, Routing, route
-from ._rx import *  # noqa: F403 (reactivex's operators, less the merge ours replaces)
+from ._rx import *  # noqa: F403 (reactivex's operators, less the merge ours replaces; listed in _rx)
 from ._spawn import Spawn, spawn
 from ._tasks import DEFAULT_MAX_CONCURRENCY
 from ._withshard import with_shard

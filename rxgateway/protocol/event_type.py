@@ -318,6 +318,13 @@ class EventTypeFlags(enum.IntFlag):
             flags |= _BY_INTENT.get(intent, cls(0))
         return flags
 
+    def __str__(self) -> str:
+        """The set bits' names, ``MESSAGE_CREATE|READY`` (IntFlag in 3.11 prints a number)."""
+        value = int(self)
+        if not value:
+            return "EventTypeFlags(0)"
+        return "|".join(t.name for t in EventType if value & int(EventTypeFlags[t.name]))
+
     def types(self) -> list[EventType]:
         """The event types whose bits are set, in bit order."""
         value = int(self)
