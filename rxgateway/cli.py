@@ -32,6 +32,11 @@ from .errors import AuthenticationError, DisallowedIntentsError, FatalCloseError
 from .machine.inflate import COMPRESSIONS
 from .protocol import EventTypeFlags, Intents
 
+#: ``--record FILE`` of ``demo`` and ``run``.
+RECORD_HELP = (
+    "record every payload the shards receive to FILE, with its arrival time (zstd-compressed JSON lines, "
+    "never the token); replay it with rxgateway.replay.replay(FILE), serve it with rxgateway emulate --replay FILE"
+)
 #: Exit codes.
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -103,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="zstd-stream",
         help="zstd-stream (default), zlib-stream or none",
     )
+    demo.add_argument("--record", metavar="FILE", help=RECORD_HELP)
 
     run = commands.add_parser(
         "run",
@@ -124,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="print these event types as JSON lines, e.g. MESSAGE_CREATE,GUILD_CREATE",
     )
     run.add_argument("--seconds", type=_positive(float), default=None, help="stop after this long (default: until Ctrl-C)")
+    run.add_argument("--record", metavar="FILE", help=RECORD_HELP)
 
     emulate = commands.add_parser(
         "emulate",
@@ -168,7 +175,9 @@ def _setup_logging(verbosity: int) -> None:
 async def _demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    summary = await run_demo(shards=args.shards, seconds=args.seconds, rate=args.rate, compression=args.compression)
+    summary = await run_demo(
+        shards=args.shards, seconds=args.seconds, rate=args.rate, compression=args.compression, record=args.record
+    )
     return EXIT_OK if summary.ok else EXIT_FAILED
 
 
@@ -204,6 +213,13 @@ async def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
             sys.stdout.write(orjson.dumps(line, default=str).decode() + "\n")
 
         group.subscribe_flags(_Printer(print_event), args.events)
+    recorder = None
+    if args.record:
+        from .record import Recorder
+
+        meta = {"command": "run", "intents": int(intents), "compression": args.compression, "shards": len(group)}
+        recorder = Recorder(args.record, meta=meta)
+        recorder.attach(group)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -242,6 +258,9 @@ async def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
                 loop.remove_signal_handler(sig)
             except (NotImplementedError, RuntimeError):  # pragma: no cover
                 pass
+        if recorder is not None:
+            await recorder.aclose()
+            print(f"rxgateway: recorded {recorder.frames} payloads to {recorder.path}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -15,6 +15,7 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import time
 from collections import Counter
@@ -30,6 +31,7 @@ from .group import ShardGroup, create_recommended
 from .machine.state import ShardState
 from .protocol import EventTypeFlags, Intents
 from .queue import InMemoryQueue
+from .record import Recorder
 from .audit import SequenceAudit
 
 #: The demo's emulator lets each identify bucket go every second (Discord: 5 s) so a
@@ -195,12 +197,14 @@ async def run_demo(
     out: TextIO | None = None,
     console: Any = None,
     live: bool | None = None,
+    record: str | os.PathLike[str] | None = None,
 ) -> DemoSummary:
     """Run the demo and return its summary.
 
     ``console`` is a ``rich.console.Console`` (tests pass a recording one); ``live``
     forces the live dashboard on or off (default: on when ``out`` is a terminal and
-    rich is installed).
+    rich is installed). ``record`` names a file to record every payload the shards
+    receive to (:mod:`rxgateway.record`), complete when this returns.
     """
     out = out or sys.stdout
     if console is None and live is not False:
@@ -230,6 +234,11 @@ async def run_demo(
         )
         group = await create_recommended(config)
         board = Dashboard(group, emu)
+        recorder = None
+        if record is not None:
+            meta = {"command": "demo", "shards": len(group), "compression": compression, "intents": int(Intents.all())}
+            recorder = Recorder(record, meta=meta)
+            recorder.attach(group)
         async with group:
             await _run(group, emu, board, seconds, rate, mix, out, console, bool(live))
             all_active = all(s.state == ShardState.ACTIVE for s in group)
@@ -251,6 +260,9 @@ async def run_demo(
         console.print(board.renderable())
     for line in summary.lines():
         print(line, file=out, flush=True)
+    if recorder is not None:
+        await recorder.aclose()  # closed already when the shards ended: this waits for it
+        print(f"recorded {recorder.frames} payloads to {recorder.path}", file=out, flush=True)
     return summary
 
 

@@ -19,11 +19,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import time
 from collections.abc import Callable
 from typing import Any
 
 import aiohttp
-import orjson
 import reactivex
 from reactivex import abc
 from reactivex.disposable import Disposable
@@ -31,19 +31,13 @@ from reactivex.subject import BehaviorSubject
 
 from .config import Config
 from .errors import DeserializationError, GatewayError, ShardClosedError
-from .events import DISPATCH_CLASSES, UnknownDispatch
 from .events.base import (
-    Dispatch,
     Event,
     GatewayClose,
     GatewayErrorEvent,
-    GatewayHeartbeat,
-    GatewayHeartbeatAck,
-    GatewayHello,
-    GatewayInvalidateSession,
-    GatewayReconnect,
     ShardStateChanged,
 )
+from .events.build import DISPATCH_TABLE, UNKNOWN_DISPATCH, dispatch_event, gateway_event
 from .machine import (
     CancelIdentify,
     Close,
@@ -64,25 +58,25 @@ from .machine import (
 )
 from .protocol.close import CloseFrame
 from .protocol.commands import Command, encode_raw
-from .protocol.event_type import OPCODE_BITS, EventType, EventTypeFlags
+from .protocol.event_type import OPCODE_BITS, EventTypeFlags
 from .protocol.shard_id import ShardId
 
 log = logging.getLogger("rxgateway.shard")
 
 _ALL = int(EventTypeFlags.all())
-_UNKNOWN_BIT = int(EventTypeFlags.UNKNOWN_DISPATCH)
 _STATE_BIT = int(EventTypeFlags.SHARD_STATE_CHANGED)
 _CLOSE_BIT = int(EventTypeFlags.GATEWAY_CLOSE)
 _ERROR_BIT = int(EventTypeFlags.GATEWAY_ERROR)
-#: Per dispatch name: its flag bit, typed class and EventType, in one lookup per frame.
-_DISPATCH: dict[str, tuple[int, type[Dispatch], EventType]] = {
-    name: (int(EventTypeFlags[cls.type.name]), cls, cls.type) for name, cls in DISPATCH_CLASSES.items()
-}
-_UNKNOWN: tuple[int, type[Dispatch], EventType] = (_UNKNOWN_BIT, UnknownDispatch, EventType.UNKNOWN_DISPATCH)
+#: Per dispatch name: its flag bit, typed class and EventType, in one lookup per frame
+#: (the table a replay uses too: rxgateway/events/build.py).
+_DISPATCH = DISPATCH_TABLE
+_UNKNOWN = UNKNOWN_DISPATCH
 #: How long a client close handshake may take before the socket is abandoned.
 CLOSE_TIMEOUT = 5.0
 
 Sink = Callable[[Event], None]
+#: ``sink(shard_id, time_ns, payload)``: see :meth:`Shard.add_frame_sink`.
+FrameSink = Callable[[ShardId, int, bytes], None]
 
 
 class _Subscriber:
@@ -305,6 +299,7 @@ class Shard(reactivex.Observable[Event]):
         self._resumes = 0
         self._connections = 0
         self._errors = 0
+        self._frame_sinks: tuple[FrameSink, ...] = ()
 
     # ------------------------------------------------------------ properties
 
@@ -482,6 +477,26 @@ class Shard(reactivex.Observable[Event]):
                 demand |= other.flags
             self._demand = demand
 
+    def add_frame_sink(self, sink: FrameSink) -> abc.DisposableBase:
+        """Call ``sink(shard_id, time_ns, payload)`` for every payload this shard
+        receives from now on, until the returned disposable is disposed.
+
+        ``payload`` is the inflated bytes as the gateway sent them, handed over before
+        any parse, whatever the subscribers want (a sink costs the shard no parsing);
+        ``time_ns`` is the arrival time on ``time.monotonic_ns()``'s clock. Every
+        payload the machine accepted is passed: dispatches (less the duplicates it
+        dropped), Hello, Heartbeat ACK, Reconnect, Invalid Session ... not frames that
+        failed to inflate or decode. The sink runs on the receive path: keep it quick.
+        One that raises is logged and detached. :class:`rxgateway.record.Recorder` is
+        one.
+        """
+        self._frame_sinks = (*self._frame_sinks, sink)
+
+        def remove() -> None:
+            self._frame_sinks = tuple(s for s in self._frame_sinks if s is not sink)
+
+        return Disposable(remove)
+
     # ------------------------------------------------------------- internals
 
     def _send(self, data: bytes) -> None:
@@ -535,6 +550,8 @@ class Shard(reactivex.Observable[Event]):
         self._arm_timer()
 
     def _on_received(self, out: Received) -> None:
+        if self._frame_sinks:  # a recorder is attached: it gets every payload, unparsed
+            self._tap(out.raw)
         op = out.op
         if op == 0:
             self._dispatches += 1
@@ -542,36 +559,33 @@ class Shard(reactivex.Observable[Event]):
             bit, cls, type_ = _DISPATCH.get(name, _UNKNOWN)
             if not self._demand & bit:
                 return  # nobody asked for this type: never parsed
-            data = out.data
-            if data is None:
-                try:
-                    data = orjson.loads(out.raw)
-                except orjson.JSONDecodeError as exc:
-                    error = DeserializationError(f"dispatch {name} is not valid JSON", out.raw)
-                    error.__cause__ = exc
-                    self._emit(_ERROR_BIT, GatewayErrorEvent(self._id, error))
-                    return
-            self._emit(bit, cls(self._id, out.sequence, name, data.get("d"), type_))
+            try:
+                event = dispatch_event(self._id, out.sequence, name, out.raw, out.data, cls, type_)
+            except DeserializationError as error:
+                self._emit(_ERROR_BIT, GatewayErrorEvent(self._id, error))
+                return
+            self._emit(bit, event)
             return
         bit = OPCODE_BITS.get(op, 0)
         if not self._demand & bit:
             return
-        event: Event
-        if op == 11:
-            recent = self._machine.latency.recent
-            event = GatewayHeartbeatAck(self.id, recent[0] if recent else None)
-        elif op == 1:
-            event = GatewayHeartbeat(self.id)
-        elif op == 10:
-            interval = self._machine.heartbeat_interval
-            event = GatewayHello(self.id, interval if interval is not None else 0.0)
-        elif op == 7:
-            event = GatewayReconnect(self.id)
-        elif op == 9:
-            event = GatewayInvalidateSession(self.id, bool(out.data and out.data.get("d") is True))
-        else:
-            return
-        self._emit(bit, event)
+        recent = self._machine.latency.recent if op == 11 else None
+        interval = self._machine.heartbeat_interval if op == 10 else None
+        gateway = gateway_event(
+            self._id, op, out.raw, out.data, heartbeat_interval=interval, latency=recent[0] if recent else None
+        )
+        if gateway is not None:
+            self._emit(bit, gateway)
+
+    def _tap(self, payload: bytes) -> None:
+        """Hand ``payload`` to every frame sink (see :meth:`add_frame_sink`)."""
+        now = time.monotonic_ns()
+        for sink in self._frame_sinks:
+            try:
+                sink(self._id, now, payload)
+            except Exception:
+                log.exception("shard %s: a frame sink raised; it is detached", self._id)
+                self._frame_sinks = tuple(s for s in self._frame_sinks if s is not sink)
 
     def _on_state(self, out: StateChanged) -> None:
         log.debug("shard %s: %s -> %s", self.id, out.old, out.new)

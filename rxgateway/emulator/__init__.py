@@ -23,11 +23,13 @@ from .record import (
     IdentifyRecord,
     PayloadRecord,
     Record,
+    ReplayRecord,
     ResumeRecord,
     SentMessage,
     Violation,
     ViolationKind,
 )
+from .replay import ReplaySource
 from .server import GatewayEmulator
 from .traffic import DEFAULT_MIX, TrafficGenerator, parse_mix
 
@@ -47,6 +49,8 @@ __all__ = [
     "IdentifyRecord",
     "PayloadRecord",
     "Record",
+    "ReplayRecord",
+    "ReplaySource",
     "ResumeRecord",
     "SentMessage",
     "TrafficGenerator",

@@ -21,6 +21,7 @@ import contextlib
 from . import config as cfg
 from .events import CATEGORIES
 from .faults import FAULT_HELP, Fault
+from .replay import ROUTES, recorded_shard_count
 from .server import GatewayEmulator
 from .traffic import DEFAULT_MIX, parse_mix
 
@@ -41,6 +42,11 @@ none means every open connection):
 traffic categories for --mix (category=weight,...; "all" = every category equally):
   {", ".join(sorted(CATEGORIES))}
 
+replay (--replay FILE): serve a recording made with `rxgateway run --record FILE` (or demo --record):
+after its READY (with the recorded bot user and guilds), each session gets the recorded dispatches of
+its shard (or of the guilds it owns), renumbered, at the recorded pace sped up by --replay-speed;
+GET /api/v10/gateway/bot then recommends the recording's shard count unless --shards says otherwise.
+
 REST: GET /api/v10/gateway, GET /api/v10/gateway/bot (Authorization: Bot TOKEN),
 POST /api/v10/channels/ID/messages (recorded, echoed as MESSAGE_CREATE).
 The control API can inject faults: keep --host on loopback unless you mean it.
@@ -55,7 +61,8 @@ def add_emulate_arguments(parser: argparse.ArgumentParser) -> None:
     bot = parser.add_argument_group("bots and sharding")
     bot.add_argument("--token", action="append", dest="tokens", metavar="TOKEN",
                      help=f"a valid bot token, repeatable (default: {cfg.DEFAULT_TOKEN})")  # fmt: skip
-    bot.add_argument("--shards", type=int, default=1, help="shard count GET /gateway/bot recommends")
+    bot.add_argument("--shards", type=int, default=None,
+                     help="shard count GET /gateway/bot recommends (default: 1, or the recording's with --replay)")  # fmt: skip
     bot.add_argument("--max-concurrency", type=int, default=1, help="identifies per 5 s bucket (default: 1)")
     bot.add_argument("--no-privileged", action="store_true",
                      help="the app has no privileged intent enabled (asking for one closes with 4014)")  # fmt: skip
@@ -90,11 +97,28 @@ def add_emulate_arguments(parser: argparse.ArgumentParser) -> None:
     chaos.add_argument("--fault-every", type=float, metavar="S", help="seconds between injected faults")
     chaos.add_argument("--fault-shard", type=int, metavar="N", help="inject into shard N only (default: all)")
     chaos.add_argument("--no-ack", action="store_true", help="never ACK heartbeats (every connection is a zombie)")
+    replay = parser.add_argument_group("replay a recording")
+    replay.add_argument("--replay", metavar="FILE",
+                        help="serve a recording (rxgateway run/demo --record FILE): after its READY, every session "
+                             "gets the recorded dispatches, renumbered, at the recorded pace")  # fmt: skip
+    replay.add_argument("--replay-speed", type=speed, default=cfg.DEFAULT_REPLAY_SPEED, metavar="X",
+                        help="1 = the recorded pace (default), 2 = twice as fast, 0 = as fast as the client reads")  # fmt: skip
+    replay.add_argument("--replay-route", choices=ROUTES, default=cfg.DEFAULT_REPLAY_ROUTE,
+                        help="shard: session n gets recorded shard n's events; guild: each event goes to the shard "
+                             "owning its guild (any shard count); auto (default): shard when the counts match")  # fmt: skip
 
 
 def fault(text: str) -> Fault:
     """``--fault`` values (argparse names the option type after this function)."""
     return Fault.parse(text)
+
+
+def speed(text: str) -> float | None:
+    """``--replay-speed`` values: a factor, 0 for no pacing."""
+    value = float(text)
+    if value < 0 or value != value:
+        raise argparse.ArgumentTypeError("must be 0 (as fast as possible) or a positive factor")
+    return value or None
 
 
 def mix(text: str) -> str:
@@ -109,7 +133,7 @@ def config_from_args(args: argparse.Namespace) -> cfg.EmulatorConfig:
         host=args.host,
         port=args.port,
         tokens=tuple(args.tokens or (cfg.DEFAULT_TOKEN,)),
-        shards=args.shards,
+        shards=_shard_count(args),
         max_concurrency=args.max_concurrency,
         application_flags=0 if args.no_privileged else cfg.DEFAULT_APPLICATION_FLAGS,
         session_start_total=args.session_start_limit,
@@ -125,7 +149,19 @@ def config_from_args(args: argparse.Namespace) -> cfg.EmulatorConfig:
         duplicate_rate=args.duplicates,
         stamp=args.stamp,
         ack_heartbeats=not args.no_ack,
+        replay=args.replay,
+        replay_speed=args.replay_speed,
+        replay_route=args.replay_route,
     )
+
+
+def _shard_count(args: argparse.Namespace) -> int:
+    """``--shards``, else the recording's shard count with ``--replay``, else 1."""
+    if args.shards is not None:
+        return int(args.shards)
+    if args.replay:
+        return recorded_shard_count(args.replay)
+    return 1
 
 
 async def serve(args: argparse.Namespace) -> None:
@@ -137,6 +173,8 @@ async def serve(args: argparse.Namespace) -> None:
         print(f"REST     {emu.api_url}   control: {emu.http_url}/_emulator/…")
         for token in emu.config.tokens:
             print(f"token    {token}")
+        if emu.replay is not None:
+            print(f"replay   {emu.replay.describe()}")
         if args.rate:
             emu.start_traffic(args.rate, args.mix)
         if args.faults:

@@ -13,6 +13,7 @@ Example::
 from __future__ import annotations
 
 import base64
+import os
 from dataclasses import dataclass
 
 from ..protocol import CloseCode
@@ -85,6 +86,10 @@ DEFAULT_MEMBERS_PER_GUILD = 25
 LARGE_GUILD_MEMBERS = 10_000
 #: Payloads over 1 KiB are zlib-compressed for a client that sent ``compress: true`` (§7.3).
 PAYLOAD_COMPRESSION_THRESHOLD = 1024
+#: A replayed recording goes at its recorded pace unless told otherwise.
+DEFAULT_REPLAY_SPEED = 1.0
+#: Replay routing: by recorded shard when the shard counts match, else by guild.
+DEFAULT_REPLAY_ROUTE = "auto"
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +153,14 @@ class EmulatorConfig:
     duplicate_rate: float = 0.0
     #: Add ``"emu_sent_ns": time.perf_counter_ns()`` to every generated dispatch ``d``.
     stamp: bool = False
+    #: A recording (``rxgateway run --record``) to serve to every session after its
+    #: READY (see :mod:`.replay`); ``None``: no replay.
+    replay: str | os.PathLike[str] | None = None
+    #: The replay's pace: 1.0 as recorded, 2.0 twice as fast, ``None`` as fast as
+    #: the client reads.
+    replay_speed: float | None = DEFAULT_REPLAY_SPEED
+    #: ``"auto"``, ``"shard"`` or ``"guild"``: which recorded dispatches a session gets.
+    replay_route: str = DEFAULT_REPLAY_ROUTE
 
     @property
     def heartbeat_interval_s(self) -> float:

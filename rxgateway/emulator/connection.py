@@ -359,7 +359,12 @@ class Connection:
         }
         if identify.shard_sent:
             ready["shard"] = shard.to_list()
+        if state.replay is not None:  # a recording is served: its user and guilds
+            state.replay.ready(ready, shard)
         session.push(Dispatch.build("READY", ready))
+        if state.replay is not None:  # its GUILD_CREATEs and the rest, at its pace
+            state.replay.serve(session)
+            return
         for guild in guilds:
             members = state.world.members(guild)
             d = shapes.guild_create(guild, members, account.user, identify.intents, identify.large_threshold)

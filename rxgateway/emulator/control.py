@@ -9,7 +9,8 @@ own test suite in another language).
 ``POST /_emulator/burst``    ``{"count": N, "mix"?: "messages=1"}`` → sent in the background
 ``POST /_emulator/traffic``  ``{"rate": EVENTS_PER_S, "mix"?: …}``; rate 0 stops it
 ``GET /_emulator/record``    connections (shard, path, identifies, resumes, close codes,
-                             payload and heartbeat counts) and violations, as JSON
+                             payload and heartbeat counts), violations and replays
+                             served (``--replay``), as JSON
 =========================  ==========================================================
 
 Errors are ``400 {"error": "..."}``.
@@ -128,7 +129,12 @@ class ControlApi:
              "close_code": v.close_code}
             for v in record.violations
         ]  # fmt: skip
-        return json_response({"connections": connections, "violations": violations})
+        replays = [
+            {"session_id": r.session_id, "shard": r.shard.to_list(), "route": r.route, "scheduled": r.scheduled,
+             "sent": r.sent, "started_at": r.started_at, "finished_at": r.finished_at, "ended": r.ended}
+            for r in record.replays
+        ]  # fmt: skip
+        return json_response({"connections": connections, "violations": violations, "replays": replays})
 
 
 async def _body(request: web.Request) -> dict[str, Any]:

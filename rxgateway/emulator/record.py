@@ -123,6 +123,24 @@ class SentMessage:
 
 
 @dataclass(slots=True)
+class ReplayRecord:
+    """A recording served to one session (``--replay``): how much of it, and why it
+    stopped (``ended``: ``"recording ended"``, ``"session ended"``, ``"emulator
+    stopped"``; ``None`` while it runs)."""
+
+    started_at: float
+    session_id: str
+    shard: ShardId
+    #: ``"shard"`` or ``"guild"`` (see :mod:`.replay`).
+    route: str
+    #: Dispatches of the recording meant for this session.
+    scheduled: int
+    sent: int = 0
+    finished_at: float | None = None
+    ended: str | None = None
+
+
+@dataclass(slots=True)
 class ConnectionRecord:
     """Everything about one websocket connection.
 
@@ -181,6 +199,8 @@ class Record:
     violations: list[Violation] = field(default_factory=list)
     commands: list[CommandRecord] = field(default_factory=list)
     messages: list[SentMessage] = field(default_factory=list)
+    #: One per session a recording was served to (``--replay``).
+    replays: list[ReplayRecord] = field(default_factory=list)
 
     def for_shard(self, number: int) -> list[ConnectionRecord]:
         """The connections that identified or resumed as shard ``number``."""

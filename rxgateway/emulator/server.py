@@ -26,7 +26,7 @@ import dataclasses
 import itertools
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -38,6 +38,7 @@ from .control import ControlApi
 from .dispatch import Dispatch
 from .faults import Fault, FaultKind
 from .record import ConnectionRecord, Record, SentMessage, Violation
+from .replay import ReplaySource
 from .rest import RestApi, json_response
 from .state import GatewayState
 from .traffic import DEFAULT_MIX, TrafficGenerator
@@ -87,6 +88,14 @@ class GatewayEmulator:
         self._tasks: set[asyncio.Task[None]] = set()
         self._traffic: asyncio.Task[None] | None = None
         self.port = 0
+        #: The recording served to every session (``replay=path``), loaded now.
+        self.replay: ReplaySource | None = None
+        if self.config.replay is not None:
+            self.replay = ReplaySource(
+                self.config.replay, speed=self.config.replay_speed, route=self.config.replay_route
+            )
+            self.replay.bind(self._spawn, self.state.sessions, self.record.replays, self.state.clock)
+            self.state.replay = self.replay
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -231,6 +240,10 @@ class GatewayEmulator:
             self._traffic.cancel()
             self._own(self._traffic)
             self._traffic = None
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        """Run ``coroutine`` as a task of the emulator (cancelled by :meth:`stop`)."""
+        self._own(asyncio.get_running_loop().create_task(coroutine))
 
     def _own(self, task: asyncio.Task[None]) -> None:
         """Keep ``task`` until it ends; :meth:`stop` cancels and awaits it."""

@@ -101,6 +101,10 @@ class SessionStore:
     def __len__(self) -> int:
         return len(self._sessions)
 
+    def __contains__(self, session: object) -> bool:
+        """Whether ``session`` is still alive (not deleted)."""
+        return isinstance(session, Session) and self._sessions.get(session.id) is session
+
     def create(self, account: BotAccount, intents: int, shard: ShardId, large_threshold: int) -> Session:
         session = Session(account, intents, shard, large_threshold, self._replay_length)
         self._sessions[session.id] = session

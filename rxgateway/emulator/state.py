@@ -22,6 +22,7 @@ from .world import World
 
 if TYPE_CHECKING:
     from .connection import Connection
+    from .replay import ReplaySource
 
 
 class GatewayState:
@@ -46,6 +47,8 @@ class GatewayState:
         self.reconnects_before_hello = 0
         #: Heartbeat intervals (ms) the next new connections announce instead (hostile tests).
         self.bad_hellos: list[int] = []
+        #: The recording served to every session (``--replay``), if any.
+        self.replay: ReplaySource | None = None
         self._next_connection_id = 0
 
     def new_connection_id(self) -> int:
