@@ -65,6 +65,7 @@ log = logging.getLogger("rxgateway.shard")
 
 _ALL = int(EventTypeFlags.all())
 _STATE_BIT = int(EventTypeFlags.SHARD_STATE_CHANGED)
+_DISPATCHES = int(EventTypeFlags.DISPATCHES)
 _CLOSE_BIT = int(EventTypeFlags.GATEWAY_CLOSE)
 _ERROR_BIT = int(EventTypeFlags.GATEWAY_ERROR)
 #: Per dispatch name: its flag bit, typed class and EventType, in one lookup per frame
@@ -449,7 +450,7 @@ class Shard(reactivex.Observable[Event]):
                 observer.on_completed()
             return Disposable()
         self._snapshot = (*self._snapshot, sub)
-        self._demand |= sub.flags
+        self._set_demand(self._demand | sub.flags)
         return Disposable(lambda: self._remove(sub))
 
     def events(self, flags: EventTypeFlags | int = EventTypeFlags.all()) -> EventStream:
@@ -475,7 +476,13 @@ class Shard(reactivex.Observable[Event]):
             demand = 0
             for other in self._snapshot:
                 demand |= other.flags
-            self._demand = demand
+            self._set_demand(demand)
+
+    def _set_demand(self, demand: int) -> None:
+        """Record what subscribers want. When that is every dispatch, the machine parses
+        each payload once, fully, instead of scanning its envelope and parsing again."""
+        self._demand = demand
+        self._machine.full_parse = demand & _DISPATCHES == _DISPATCHES
 
     def add_frame_sink(self, sink: FrameSink) -> abc.DisposableBase:
         """Call ``sink(shard_id, time_ns, payload)`` for every payload this shard
@@ -559,8 +566,12 @@ class Shard(reactivex.Observable[Event]):
             bit, cls, type_ = _DISPATCH.get(name, _UNKNOWN)
             if not self._demand & bit:
                 return  # nobody asked for this type: never parsed
+            data = out.data
+            if data is not None:  # parsed already (full_parse, READY): build the view here
+                self._emit(bit, cls(self._id, out.sequence, name, data.get("d"), type_))
+                return
             try:
-                event = dispatch_event(self._id, out.sequence, name, out.raw, out.data, cls, type_)
+                event = dispatch_event(self._id, out.sequence, name, out.raw, None, cls, type_)
             except DeserializationError as error:
                 self._emit(_ERROR_BIT, GatewayErrorEvent(self._id, error))
                 return

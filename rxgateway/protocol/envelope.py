@@ -72,14 +72,14 @@ The steps, cheapest first:
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import orjson
 
 from ..errors import DeserializationError
 from .event_type import DISPATCH_BITS, OPCODE_BITS, EventTypeFlags
 
-__all__ = ["FAST_PATH_MIN_BYTES", "MAX_FAST_DIGITS", "Envelope", "event_bit", "read_envelope"]
+__all__ = ["FAST_PATH_MIN_BYTES", "MAX_FAST_DIGITS", "Envelope", "event_bit", "parse_payload", "read_envelope"]
 
 #: Frames shorter than this are parsed in full. A scan costs a fixed ~1.4 µs on
 #: the machine it was measured on, a full parse ~1.2 µs at 100 bytes and ~3.5 µs
@@ -232,8 +232,16 @@ def _read_scan(data: bytes) -> Envelope | None:
     return _new_envelope(Envelope, (int(op), None if s is None else int(s), name))
 
 
-def _read_full(data: bytes) -> Envelope:
-    """The fallback: a full parse, and the type checks of the contract."""
+def parse_payload(data: bytes | str) -> tuple[dict[str, Any], int, int | None, str | None]:
+    """Parse ``data`` fully: the payload dict and its ``op``, ``s`` and ``t``, with the
+    same checks as :func:`read_envelope`. For a caller that needs ``d`` anyway, one
+    full parse costs less than a scan followed by a parse.
+
+    Example::
+
+        >>> parse_payload(b'{"op":11,"d":null}')
+        ({'op': 11, 'd': None}, 11, None, None)
+    """
     try:
         payload = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
@@ -241,8 +249,14 @@ def _read_full(data: bytes) -> Envelope:
     if type(payload) is dict:
         op, s, t = payload.get("op"), payload.get("s"), payload.get("t")
         if type(op) is int and (s is None or type(s) is int) and (t is None or type(t) is str):
-            return _new_envelope(Envelope, (op, s, t))
+            return payload, op, s, t
     raise DeserializationError(_what_is_wrong(payload), data)
+
+
+def _read_full(data: bytes) -> Envelope:
+    """The fallback: a full parse, and the type checks of the contract."""
+    _, op, s, t = parse_payload(data)
+    return _new_envelope(Envelope, (op, s, t))
 
 
 def _what_is_wrong(payload: object) -> str:
