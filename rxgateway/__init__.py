@@ -51,7 +51,10 @@ from .protocol.commands import (
     UpdatePresence,
     UpdateVoiceState,
 )
+from .audit import SequenceAudit
 from .queue import InMemoryQueue, SessionQueue
+from .record import Recorder, Recording, RecordingError, record
+from .replay import Replay, replay
 from .shard import EventStream, Shard, ShardSender
 
 __version__ = "0.1.0"
@@ -83,10 +86,15 @@ __all__ = [
     "Latency",
     "OpCode",
     "PayloadTooLargeError",
+    "Recorder",
+    "Recording",
+    "RecordingError",
+    "Replay",
     "RequestChannelInfo",
     "RequestGuildMembers",
     "RequestSoundboardSounds",
     "SendError",
+    "SequenceAudit",
     "Session",
     "SessionQueue",
     "SessionStartLimit",
@@ -107,5 +115,7 @@ __all__ = [
     "create_recommended",
     "get_gateway_bot",
     "ops",
+    "record",
+    "replay",
     "shard_for_guild",
 ]

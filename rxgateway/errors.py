@@ -64,7 +64,7 @@ class ConnectError(GatewayError):
 
 
 class HTTPError(GatewayError):
-    """A REST call failed."""
+    """A REST call failed; ``status`` is the HTTP status when there was an answer."""
 
     def __init__(self, message: str, status: int | None = None) -> None:
         self.status = status
