@@ -1,0 +1,208 @@
+"""rxgateway's clients, through its public API only.
+
+Clients:
+
+``rxgateway``           raw: ``shard.subscribe(on_next)`` counting every dispatch;
+                        typed / filtered: ``shard.pipe(ops.on(MESSAGE_CREATE))`` reading
+                        ``event.content`` and ``event.author.id``;
+``rxgateway-all``       filtered level, unfiltered: ``shard.subscribe`` (every type parsed),
+                        the subscriber keeps MESSAGE_CREATE and reads the same fields;
+``rxgateway-none``      filtered level, nothing wanted: ``on(GUILD_BAN_ADD)``, a type the
+                        stream never carries, so every event is unwanted; the driver
+                        counts frames with ``shard.stats["dispatches"]`` (what an unwanted
+                        event costs).
+
+If the shard still hands out generic ``Dispatch`` objects (before typed events are
+wired in), the typed clients build ``rxgateway.events.MessageCreate`` themselves from
+the dispatch and report ``"typed_by": "driver"`` (``"shard"`` once the shard does it).
+
+    python -O benchmarks/drivers/rxgw.py --client rxgateway --level typed --url ... --control ...
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+
+import aiohttp
+from _common import (
+    TOKEN,
+    ALL_INTENTS,
+    SETTLE_S,
+    Latencies,
+    Meter,
+    control,
+    cpu_s,
+    emit,
+    host_stats,
+    parser,
+    rss_kib,
+)
+
+from rxgateway import Config, EventType, EventTypeFlags, InMemoryQueue, Intents, Shard, ShardId, ShardState, create_range, ops
+from rxgateway.events import Dispatch, MessageCreate
+
+MESSAGE_CREATE = EventTypeFlags.MESSAGE_CREATE
+
+
+def config(args, **changes) -> Config:
+    return Config(
+        args.token or TOKEN,
+        Intents(ALL_INTENTS),
+        gateway_url=args.url,
+        compression=None if args.compression == "none" else args.compression,
+        **changes,
+    )
+
+
+class TypedReader:
+    """Reads ``content`` and ``author.id`` of a MESSAGE_CREATE, typed."""
+
+    def __init__(self, hit) -> None:
+        self.hit = hit
+        self.wrapped = 0
+        self.seen = 0
+
+    def on_next(self, event) -> None:
+        if type(event) is not MessageCreate:  # the shard did not type it: do it here
+            event = MessageCreate(event.shard, event.sequence, event.name, event.raw, event.type)
+            self.wrapped += 1
+        event.content, event.author.id
+        self.hit()
+
+    @property
+    def typed_by(self) -> str | None:
+        return "driver" if self.wrapped else "shard"
+
+
+async def throughput(args) -> None:
+    meter = Meter()
+    hit = meter.hit
+    shard = Shard(ShardId(0, 1), config(args))
+    wanted = None
+    reader = TypedReader(hit)
+    if args.client == "rxgateway" and args.level == "raw":
+        def count(event) -> None:
+            if isinstance(event, Dispatch):  # not a heartbeat ACK that falls in the window
+                hit()
+
+        shard.subscribe(count)
+    elif args.client == "rxgateway":
+        shard.pipe(ops.on(MESSAGE_CREATE)).subscribe(reader.on_next)
+        wanted = lambda by_type: by_type.get("MESSAGE_CREATE", 0)  # noqa: E731
+    elif args.client == "rxgateway-all":
+        def keep(event) -> None:
+            if event.type is EventType.MESSAGE_CREATE:
+                reader.on_next(event)
+
+        shard.subscribe(keep)
+        wanted = lambda by_type: by_type.get("MESSAGE_CREATE", 0)  # noqa: E731
+    else:  # rxgateway-none: nothing the stream carries is wanted
+        shard.pipe(ops.on(EventTypeFlags.GUILD_BAN_ADD)).subscribe(lambda event: hit())
+    await shard.start()
+    await shard.ready(timeout=30)
+    await asyncio.sleep(SETTLE_S)
+    if args.client == "rxgateway-none":
+        # No subscriber sees these events: count frames from the shard's own counter,
+        # polled (the poll's own cost is a few wake-ups per second).
+        base = shard.stats["dispatches"]
+
+        def seen() -> int:
+            return shard.stats["dispatches"] - base
+
+        async def poll() -> None:
+            while meter.target < 0 or seen() < meter.target:
+                await asyncio.sleep(0.002)
+            meter.count = seen()
+            meter.finish()
+
+        poller = asyncio.get_running_loop().create_task(poll())
+        await meter.run_burst(args)
+        meter.final = seen()
+        poller.cancel()
+    else:
+        await meter.run_burst(args, wanted)
+    state = str(shard.state)
+    shard.close()
+    await shard.closed()
+    emit(meter.result(args, typed_by=reader.typed_by if args.level != "raw" and args.client != "rxgateway-none" else None, state_at_end=state, connections=shard.stats["connections"]))
+
+
+async def latency(args) -> None:
+    lat = Latencies()
+    record = lat.record
+    shard = Shard(ShardId(0, 1), config(args))
+    if args.level == "raw":
+        def on_event(event) -> None:
+            raw = getattr(event, "raw", None)  # gateway-level events (state, hello) have none
+            if raw is not None and "emu_sent_ns" in raw:
+                record(raw["emu_sent_ns"])
+
+        shard.subscribe(on_event)
+    else:
+        shard.pipe(ops.on(MESSAGE_CREATE)).subscribe(lambda event: record(event.raw["emu_sent_ns"]))
+    await shard.start()
+    await shard.ready(timeout=30)
+    await asyncio.sleep(SETTLE_S)
+    result = await lat.run(args)
+    shard.close()
+    await shard.closed()
+    emit(result)
+
+
+async def scale(args) -> None:
+    """S shards in a ShardGroup (one aiohttp session, a queue with max_concurrency S)."""
+    count = args.shards
+    before = await host_stats(args)
+    rss0 = rss_kib()
+    cfg = config(args, queue=InMemoryQueue(max_concurrency=count))
+    group = create_range(range(count), count, cfg)
+    t0 = time.perf_counter()
+    await group.start()
+    await asyncio.wait_for(group.ready(), 600)
+    ready_s = time.perf_counter() - t0
+    await asyncio.sleep(2.0)
+    rss1 = rss_kib()
+    c0, w0 = cpu_s(), time.perf_counter()
+    await asyncio.sleep(args.idle)
+    idle_cpu = (cpu_s() - c0) / (time.perf_counter() - w0)
+    rss2 = rss_kib()
+    active = sum(1 for s in group if s.state == ShardState.ACTIVE)
+    after = None
+    if args.traffic:
+        await control(args.control, "/bench/burst", {"pool": "messages", "count": args.traffic * count})
+        await asyncio.sleep(3.0)
+        after = (rss_kib() - rss0) / count
+    stats = await host_stats(args)
+    connections = sum(s.stats["connections"] for s in group)
+    group.close()
+    await group.closed()
+    emit(
+        {
+            "client": args.client,
+            "mode": "scale",
+            "compression": args.compression,
+            "shards": count,
+            "ready_s": round(ready_s, 3),
+            "rss_base_mib": round(rss0 / 1024, 1),
+            "idle_kib_per_shard": round((rss2 - rss0) / count, 1),
+            "idle_kib_per_shard_at_ready": round((rss1 - rss0) / count, 1),
+            "idle_cpu_cores": round(idle_cpu, 4),
+            "active": active,
+            "reconnects": stats["connections"] - before["connections"] - count,
+            "client_reconnects": connections - count,
+            "violations": stats["violation_count"] - before["violation_count"],
+            "after_traffic_kib_per_shard": round(after, 1) if after is not None else None,
+        }
+    )
+
+
+def main() -> None:
+    args = parser(__doc__, ["rxgateway", "rxgateway-all", "rxgateway-none"]).parse_args()
+    asyncio.run({"throughput": throughput, "latency": latency, "scale": scale}[args.mode](args))
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(0)

@@ -1,0 +1,239 @@
+"""Figures from the drivers' JSON lines: medians, spreads, the tables, the targets.
+
+Every table row is one client at one level; each compression shows the median client
+CPU µs per event (the primary figure: it does not depend on what else the shared
+machine runs), its inter-quartile range (min–max below four runs), and the median
+events per second (wall clock, so it moves with the machine's noise and, for the
+fastest clients, with the emulator's pace: see ``util`` in the JSON).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from typing import Any
+
+COMPRESSIONS = ("zstd-stream", "zlib-stream", "none")
+
+LABELS = {
+    "raw": {
+        "floor": "floor: aiohttp + inflate + orjson",
+        "transport": "transport floor: inflate only",
+        "rxgateway": "rxgateway shard.subscribe",
+        "hikari": "hikari GatewayShardImpl, counting",
+        "discord.py": "discord.py, parsers -> counter",
+    },
+    "typed": {
+        "floor": "floor: orjson + dict reads",
+        "rxgateway": "rxgateway on(MESSAGE_CREATE), typed",
+        "hikari": "hikari GatewayBot, no cache",
+        "discord.py": "discord.py on_message, min. cache",
+    },
+    "filtered": {
+        "transport": "transport floor: inflate only",
+        "floor": "floor: orjson every event",
+        "rxgateway-none": "rxgateway, nothing wanted",
+        "rxgateway": "rxgateway on(MESSAGE_CREATE), 10 %",
+        "rxgateway-all": "rxgateway unfiltered subscribe",
+        "hikari": "hikari GatewayBot, one listener",
+        "discord.py": "discord.py on_message, min. cache",
+    },
+}
+LEVEL_TITLES = {
+    "raw": "raw: every dispatch counted (MESSAGE_CREATE stream, ~720 B each)",
+    "typed": "typed: MESSAGE_CREATE, read .content and .author.id",
+    "filtered": "filtered: production-like mix, MESSAGE_CREATE = 10 % wanted (CPU per event on the wire)",
+}
+
+
+def spread(values: list[float]) -> tuple[float, float, float]:
+    """(median, low, high): the IQR from four values on, else min–max."""
+    med = statistics.median(values)
+    if len(values) >= 4:
+        q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
+        return med, q1, q3
+    return med, min(values), max(values)
+
+
+def group(results: list[dict[str, Any]]) -> dict[tuple[str, str, str], list[dict[str, Any]]]:
+    by: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    for r in results:
+        by[(r["level"], r["compression"], r["client"])].append(r)
+    return by
+
+
+def summary(results: list[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """Per (level, compression, client): medians and spreads of the successful runs."""
+    out = {}
+    for key, runs in group(results).items():
+        ok = [r for r in runs if r.get("events") == r.get("expected") and r.get("cpu_us_per_event")]
+        if not ok:
+            out[key] = {"runs": 0, "failed": len(runs)}
+            continue
+        cpu = spread([r["cpu_us_per_event"] for r in ok])
+        eps = spread([r["events_per_s"] for r in ok])
+        out[key] = {
+            "runs": len(ok),
+            "failed": len(runs) - len(ok),
+            "cpu": cpu,
+            "eps": eps,
+            "util": statistics.median(r["util"] for r in ok),
+            "emu_util": statistics.median(r.get("emu_util") or 0.0 for r in ok),
+            "maxrss_mb": statistics.median(r["maxrss_mb"] for r in ok),
+            "typed_by": ok[0].get("typed_by"),
+        }
+    return out
+
+
+def _cell(s: dict[str, Any] | None) -> tuple[str, str]:
+    if not s:
+        return "-", "-"
+    if not s.get("runs"):
+        return "failed", "-"
+    med, lo, hi = s["cpu"]
+    return f"{med:6.2f} [{lo:.2f}-{hi:.2f}]", f"{s['eps'][0] / 1000:6.1f}k"
+
+
+def level_rows(level: str, summ: dict, clients: list[str]) -> list[list[str]]:
+    rows = []
+    for client in clients:
+        if not any((level, c, client) in summ for c in COMPRESSIONS):
+            continue
+        row = [LABELS.get(level, {}).get(client, client)]
+        for comp in COMPRESSIONS:
+            cpu, eps = _cell(summ.get((level, comp, client)))
+            row += [cpu, eps]
+        rows.append(row)
+    return rows
+
+
+HEADER = ["client"] + [f"{c} {what}" for c in ("zstd", "zlib", "none") for what in ("CPU µs/ev [IQR]", "ev/s")]
+
+
+def text_table(rows: list[list[str]], header: list[str] = HEADER) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = "  ".join(h.ljust(w) for h, w in zip(header, widths))
+    out = [line, "-" * len(line)]
+    out += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)) for r in rows]
+    return "\n".join(out)
+
+
+def md_table(rows: list[list[str]], header: list[str] = HEADER) -> str:
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(str(c).strip() for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+# -- targets ------------------------------------------------------------------------
+
+
+def _cpu(summ, level, comp, client) -> float | None:
+    s = summ.get((level, comp, client))
+    return s["cpu"][0] if s and s.get("runs") else None
+
+
+def _eps(summ, level, comp, client) -> float | None:
+    s = summ.get((level, comp, client))
+    return s["eps"][0] if s and s.get("runs") else None
+
+
+def _verdict(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("MET" if ok else "NOT MET")
+
+
+def throughput_targets(summ: dict) -> list[tuple[str, str, str]]:
+    """(target, figure, verdict) for the throughput targets of the Performance issue."""
+    rows = []
+    for comp in ("zstd-stream", "zlib-stream"):
+        rx, fl = _cpu(summ, "raw", comp, "rxgateway"), _cpu(summ, "raw", comp, "floor")
+        if rx and fl:
+            rows.append((f"raw {comp}: rxgateway CPU/event <= 1.1 x floor",
+                         f"{rx:.2f} / {fl:.2f} = {rx / fl:.3f}x", _verdict(rx / fl <= 1.1)))  # fmt: skip
+    for comp in COMPRESSIONS:
+        rx, hk = _cpu(summ, "typed", comp, "rxgateway"), _cpu(summ, "typed", comp, "hikari")
+        rx_e, hk_e = _eps(summ, "typed", comp, "rxgateway"), _eps(summ, "typed", comp, "hikari")
+        if rx and hk:
+            cap = hk / rx
+            wall = rx_e / hk_e if rx_e and hk_e else None
+            rows.append((f"typed {comp}: rxgateway >= 4 x hikari throughput",
+                         f"per CPU-second {cap:.3f}x; wall ev/s {wall:.3f}x" if wall else f"{cap:.3f}x",
+                         _verdict(cap >= 4)))  # fmt: skip
+        dp = _cpu(summ, "typed", comp, "discord.py")
+        if rx and dp:
+            rows.append((f"typed {comp}: rxgateway ahead of discord.py", f"{rx:.2f} vs {dp:.2f} µs/ev", _verdict(rx < dp)))
+    for comp in COMPRESSIONS:
+        none, tr = _cpu(summ, "filtered", comp, "rxgateway-none"), _cpu(summ, "filtered", comp, "transport")
+        if none and tr:
+            rows.append((f"filtered {comp}: unwanted event <= 1.25 x transport floor",
+                         f"{none:.2f} / {tr:.2f} = {none / tr:.3f}x", _verdict(none / tr <= 1.25)))  # fmt: skip
+        on, everything = _cpu(summ, "filtered", comp, "rxgateway"), _cpu(summ, "filtered", comp, "rxgateway-all")
+        if on and everything:
+            rows.append((f"filtered {comp}: on(flags) <= 0.6 x rxgateway unfiltered",
+                         f"{on:.2f} / {everything:.2f} = {on / everything:.3f}x", _verdict(on / everything <= 0.6)))  # fmt: skip
+        hk = _cpu(summ, "filtered", comp, "hikari")
+        if on and hk:
+            rows.append((f"filtered {comp}: on(flags) <= 0.5 x hikari one listener",
+                         f"{on:.2f} / {hk:.2f} = {on / hk:.3f}x", _verdict(on / hk <= 0.5)))  # fmt: skip
+    return rows
+
+
+def scale_rows(results: list[dict[str, Any]]) -> list[list[str]]:
+    rows = []
+    for r in sorted(results, key=lambda r: (r["shards"], r["compression"], r["client"])):
+        rows.append([
+            r["client"], r["compression"], str(r["shards"]), f"{r['ready_s']:.2f}", f"{r['active']}/{r['shards']}",
+            f"{r['idle_kib_per_shard']:.1f}", f"{r['idle_cpu_cores']:.3f}", str(r["reconnects"]),
+            "-" if r.get("after_traffic_kib_per_shard") is None else f"{r['after_traffic_kib_per_shard']:.0f}",
+        ])  # fmt: skip
+    return rows
+
+
+SCALE_HEADER = ["client", "compression", "shards", "all READY s", "active", "idle KiB/shard",
+                "idle CPU cores", "reconnects", "KiB/shard after traffic"]  # fmt: skip
+
+
+def scale_targets(results: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    rows = []
+    at = {(r["client"], r["compression"], r["shards"]): r for r in results}
+    for comp in ("zstd-stream", "zlib-stream"):
+        rx, fl, hk = (at.get((c, comp, 1000)) for c in ("rxgateway", "floor", "hikari"))
+        if rx:
+            rows.append((f"1,000 shards {comp}: all Active", f"{rx['active']}/1000, {rx['reconnects']} reconnects",
+                         _verdict(rx["active"] == 1000)))  # fmt: skip
+        if rx and hk:
+            rows.append((f"1,000 shards {comp}: ready no slower than hikari",
+                         f"{rx['ready_s']:.2f} s vs {hk['ready_s']:.2f} s", _verdict(rx["ready_s"] <= hk["ready_s"])))  # fmt: skip
+        if rx and fl:
+            ratio = rx["idle_kib_per_shard"] / fl["idle_kib_per_shard"] if fl["idle_kib_per_shard"] > 0 else None
+            rows.append((f"1,000 shards {comp}: idle memory/shard <= 1.3 x floor",
+                         f"{rx['idle_kib_per_shard']:.1f} / {fl['idle_kib_per_shard']:.1f} KiB"
+                         + (f" = {ratio:.3f}x" if ratio else ""), _verdict(ratio <= 1.3 if ratio else None)))  # fmt: skip
+    return rows
+
+
+LATENCY_HEADER = ["client", "level", "load", "rate ev/s", "received", "p50 ms", "p99 ms", "p99.9 ms", "max ms",
+                  "client CPU µs/ev", "machine busy cores"]  # fmt: skip
+
+
+def latency_rows(results: list[dict[str, Any]]) -> list[list[str]]:
+    rows = []
+    for r in results:
+        rows.append([
+            r["client"], r["level"], r["load"], f"{r['rate']:.0f}", f"{r['events']}/{r['expected']}",
+            str(r["p50_ms"]), str(r["p99_ms"]), str(r["p999_ms"]), str(r["max_ms"]), str(r.get("cpu_us_per_event")),
+            str(r.get("machine_busy_cores", "-")),
+        ])  # fmt: skip
+    return rows
+
+
+def latency_targets(results: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    rows = []
+    for r in results:
+        if r["client"] == "rxgateway" and r["load"] == "90%":
+            p99 = r["p99_ms"]
+            rows.append((f"latency {r['level']}: rxgateway p99 at 90 % load <= 2 ms", f"{p99} ms",
+                         _verdict(p99 is not None and p99 <= 2.0)))  # fmt: skip
+    return rows
+
+
+TARGET_HEADER = ["target", "figure", "verdict"]

@@ -1,0 +1,559 @@
+"""rxgateway's benchmark suite: rxgateway against a bare-aiohttp floor, hikari and
+discord.py, on one emulator stream over loopback.
+
+    python3 dev.py bench                     # the whole suite (about 30 minutes)
+    python3 dev.py bench --quick --no-peers  # a smoke run (under a minute)
+    python3 dev.py bench --only raw,typed --runs 7 --events 200000
+
+What runs (see README.md beside this file for the method):
+
+* one emulator host process (``emulator_host.py``) pinned to CPU 1, every client a
+  separate process pinned to CPU 0 (``taskset``; the output says when pinning is not
+  possible), each printing one JSON line timed from the burst request after READY to
+  the Nth event;
+* levels ``raw``, ``typed``, ``filtered`` × compressions zstd-stream, zlib-stream,
+  none × clients, ``--runs`` runs each, interleaved (every round runs every client
+  once, in a rotated order);
+* ``latency``: fixed-rate stamped traffic at 50 % and 90 % of each client's measured
+  maximum, p50/p99/p99.9 at the subscriber;
+* ``scale``: 1, 64, 512 and 1,000 shards in one process (heartbeat every 2 s): time to
+  all READY, idle RSS and CPU per shard, reconnects, RSS after traffic;
+* ``profile``: rxgateway's raw and typed paths under py-spy and cProfile.
+
+hikari and discord.py are installed with their speed-ups into
+``benchmarks/.cache/peers-venv`` (never as rxgateway dependencies); ``--no-peers``
+skips them. Results: the printed tables, ``benchmarks/results/latest.md`` and
+``benchmarks/results/latest.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import peers  # noqa: E402
+import report  # noqa: E402
+
+RESULTS = HERE / "results"
+DRIVERS = HERE / "drivers"
+LEVELS = ("raw", "typed", "filtered")
+ALL_PARTS = ("raw", "typed", "filtered", "latency", "scale", "profile")
+COMPRESSIONS = report.COMPRESSIONS
+#: Driver script and venv ("main": rxgateway's, "peers") of each client.
+CLIENTS = {
+    "floor": ("floor.py", "main"),
+    "transport": ("floor.py", "main"),
+    "rxgateway": ("rxgw.py", "main"),
+    "rxgateway-all": ("rxgw.py", "main"),
+    "rxgateway-none": ("rxgw.py", "main"),
+    "hikari": ("hikari_driver.py", "peers"),
+    "discord.py": ("dpy_driver.py", "peers"),
+}
+LEVEL_CLIENTS = {
+    "raw": ["floor", "transport", "rxgateway", "hikari", "discord.py"],
+    "typed": ["floor", "rxgateway", "hikari", "discord.py"],
+    "filtered": ["transport", "floor", "rxgateway-none", "rxgateway", "rxgateway-all", "hikari", "discord.py"],
+}
+FULL = {
+    "events": {"raw": 100_000, "typed": 20_000, "filtered": 100_000},
+    "runs": 5,
+    "shards": [1, 64, 512, 1000],
+    "idle_s": 6.0,
+    "traffic_shards": 64,
+    "traffic_per_shard": 600,
+    "latency_s": 4.0,
+    "profile_events": {"raw": 200_000, "typed": 50_000},
+    "timeout_s": 60,
+}
+QUICK = {
+    "events": {"raw": 5_000, "typed": 2_000, "filtered": 5_000},
+    "runs": 1,
+    "shards": [1, 16],
+    "idle_s": 2.0,
+    "traffic_shards": 16,
+    "traffic_per_shard": 100,
+    "latency_s": 1.0,
+    "profile_events": {"raw": 20_000, "typed": 5_000},
+    "timeout_s": 30,
+}
+#: The scale part's emulator: short heartbeats, every shard its own identify bucket.
+SCALE_HOST = ["--heartbeat-ms", "2000", "--max-concurrency", "1000", "--shards", "1000", "--guilds", "64"]
+RUN_TIMEOUT_S = 300
+#: Extra environment of the emulator host (the snapshot's PYTHONPATH).
+HOST_ENV: dict[str, str] = {}
+SCALE_TIMEOUT_S = 600
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+class Pinning:
+    """CPU 1 for the emulator (and this script, which mostly waits), CPU 0 for clients."""
+
+    def __init__(self) -> None:
+        cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+        self.taskset = shutil.which("taskset")
+        self.enabled = len(cpus) >= 2
+        self.client_cpu, self.emulator_cpu = (cpus[0], cpus[1]) if self.enabled else (None, None)
+        if not self.enabled:
+            self.note = f"NOT pinned: {len(cpus) or 'unknown'} CPU(s) available, emulator and clients share them"
+        elif self.taskset:
+            self.note = f"pinned with taskset: emulator on CPU {self.emulator_cpu}, clients on CPU {self.client_cpu}"
+        else:
+            self.note = (f"pinned with sched_setaffinity (no taskset): emulator on CPU {self.emulator_cpu}, "
+                         f"clients on CPU {self.client_cpu}")  # fmt: skip
+        if self.enabled:
+            os.sched_setaffinity(0, {self.emulator_cpu})
+
+    def wrap(self, command: list[str], cpu: int | None) -> list[str]:
+        if not self.enabled or cpu is None:
+            return command
+        if self.taskset:
+            return [self.taskset, "-c", str(cpu), *command]
+        # sched_setaffinity through a tiny re-exec, when taskset is missing.
+        code = f"import os,sys; os.sched_setaffinity(0, {{{cpu}}}); os.execv(sys.argv[1], sys.argv[1:])"
+        return [sys.executable, "-c", code, *command]
+
+
+class Host:
+    """An emulator host process and its addresses."""
+
+    def __init__(self, pin: Pinning, extra: list[str], log: Path) -> None:
+        command = pin.wrap([sys.executable, str(HERE / "emulator_host.py"), *extra], pin.emulator_cpu)
+        self.log = open(log, "a")
+        env = dict(os.environ, **HOST_ENV)
+        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self.log, text=True, cwd=ROOT, env=env)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the emulator host did not start; see {log}")
+        info = json.loads(line)
+        self.url, self.api_url, self.control = info["url"], info["api_url"], info["control"]
+        self.pool_bytes = info["pool_bytes"]
+
+    def forget(self) -> None:
+        import urllib.request
+
+        request = urllib.request.Request(self.control + "/bench/forget", data=b"{}", method="POST")
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+class Suite:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.plan = dict(QUICK if args.quick else FULL)
+        if args.runs:
+            self.plan["runs"] = args.runs
+        if args.events:
+            self.plan["events"] = dict.fromkeys(LEVELS, args.events)
+        self.parts = [p.strip() for p in (args.only or ",".join(ALL_PARTS)).split(",") if p.strip()]
+        unknown = set(self.parts) - set(ALL_PARTS)
+        if unknown:
+            raise SystemExit(f"--only: unknown part(s) {sorted(unknown)}; known: {', '.join(ALL_PARTS)}")
+        if args.quick and not args.only:
+            self.parts = [p for p in self.parts if p != "profile"]
+        self.clients = set(args.clients.split(",")) if args.clients else None
+        self.pin = Pinning()
+        self.out = Path(args.out).resolve() if args.out else RESULTS
+        (self.out / "logs").mkdir(parents=True, exist_ok=True)
+        self.log = self.out / "logs" / f"run-{time.strftime('%Y%m%d-%H%M%S')}.log"
+        self.python = {"main": sys.executable}
+        self.peer_versions: dict[str, str] = {}
+        self.peer_note = ""
+        self.results: list[dict[str, Any]] = []
+        self.latency: list[dict[str, Any]] = []
+        self.scale: list[dict[str, Any]] = []
+        self.failures: list[str] = []
+        self.profile_md = ""
+        self.env: dict[str, Any] = {}
+
+    # -- set-up --------------------------------------------------------------------
+
+    def snapshot(self) -> None:
+        """Copy ``rxgateway/`` as it is now: every driver and the emulator import this copy,
+        so edits made to the working tree while the suite runs do not mix versions."""
+        target = self.out / "snapshot"
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(ROOT / "rxgateway", target / "rxgateway", ignore=shutil.ignore_patterns("__pycache__"))
+        diff = _git("diff", "HEAD", "--", "rxgateway")
+        (self.out / "snapshot.diff").write_text(diff + "\n" if diff else "")
+        self.pythonpath = {"main": f"{DRIVERS}{os.pathsep}{target}", "peers": str(DRIVERS)}
+        HOST_ENV["PYTHONPATH"] = str(target)
+
+    def setup(self) -> None:
+        self.snapshot()
+        self.env = {
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "cpu": _cpu_model(),
+            "pinning": self.pin.note,
+            "rxgateway_commit": _git("rev-parse", "--short", "HEAD"),
+            "rxgateway_dirty": bool(_git("status", "--porcelain", "--", "rxgateway")),
+            "rxgateway_snapshot": str(self.out / "snapshot"),
+            "main_venv": {k: v for k, v in _main_versions().items()},
+            "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+            "command": " ".join(["python3 dev.py bench", *sys.argv[1:]]),
+        }
+        say(f"python {self.env['python']} on {self.env['cpu']} x{self.env['cpus']}; {self.pin.note}")
+        say(f"rxgateway {self.env['rxgateway_commit']}{' (+ uncommitted changes)' if self.env['rxgateway_dirty'] else ''}; "
+            + ", ".join(f"{k} {v}" for k, v in self.env["main_venv"].items()))  # fmt: skip
+        if self.args.no_peers:
+            self.peer_note = "peers skipped (--no-peers)"
+        else:
+            try:
+                path = peers.ensure("peers", peers.PEERS, say)
+                self.python["peers"] = str(peers.python_of(path))
+                self.peer_versions = peers.versions(path)
+                keep = ("hikari", "discord.py", "orjson", "zstandard", "backports.zstd", "aiohttp", "ciso8601", "aiodns")
+                shown = ", ".join(f"{k} {self.peer_versions[k]}" for k in keep if k in self.peer_versions)
+                self.peer_note = f"peers venv {path.relative_to(ROOT)}: {shown}"
+                (self.out / "peers-freeze.txt").write_text(
+                    "\n".join(f"{k}=={v}" for k, v in sorted(self.peer_versions.items())) + "\n"
+                )
+            except Exception as exc:  # noqa: BLE001 - report and go on without them
+                self.peer_note = f"peers NOT available: {exc}"
+                self.failures.append(self.peer_note)
+        say(self.peer_note)
+        self.env["peers"] = self.peer_note
+
+    def client_ok(self, client: str) -> bool:
+        venv = CLIENTS[client][1]
+        return venv in self.python and (self.clients is None or client in self.clients)
+
+    # -- one driver run ------------------------------------------------------------
+
+    def drive(self, client: str, host: Host, extra: list[str], timeout: float = RUN_TIMEOUT_S) -> dict | None:
+        script, venv = CLIENTS[client]
+        from rxgateway.emulator import DEFAULT_TOKEN
+
+        command = [
+            self.python[venv], "-O", str(DRIVERS / script), "--client", client,
+            "--url", host.url, "--api-url", host.api_url, "--control", host.control, "--token", DEFAULT_TOKEN,
+            "--timeout", str(self.plan["timeout_s"]), *extra,
+        ]  # fmt: skip
+        command = self.pin.wrap(command, self.pin.client_cpu)
+        env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=self.pythonpath[venv])
+        busy0 = _busy_jiffies()
+        started = time.monotonic()
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=env)
+        except subprocess.TimeoutExpired as exc:
+            self._log(f"TIMEOUT {client} {extra}\n{exc.stderr or ''}")
+            self.failures.append(f"{client} {' '.join(extra)}: timed out after {timeout:.0f} s")
+            return None
+        finally:
+            try:
+                host.forget()
+            except OSError:
+                pass
+        with open(self.log, "a") as log:
+            log.write(f"$ {' '.join(command)}\n{done.stdout}{done.stderr}\n")
+        for line in done.stdout.splitlines():
+            if line.startswith("RESULT "):
+                result = json.loads(line[7:])
+                # Busy CPU of the whole machine while the driver ran (cores): ours is at
+                # most ~2 (client + emulator); more means other tenants were running too.
+                if busy0 is not None:
+                    result["machine_busy_cores"] = round(_busy_cores(busy0), 2)
+                result["process_s"] = round(time.monotonic() - started, 2)
+                return result
+        tail = " | ".join(done.stderr.strip().splitlines()[-3:])
+        self.failures.append(f"{client} {' '.join(extra)}: exit {done.returncode}: {tail[-400:]}")
+        return None
+
+    def _log(self, text: str) -> None:
+        with open(self.log, "a") as log:
+            log.write(text + "\n")
+
+    # -- parts -----------------------------------------------------------------------
+
+    def throughput(self, host: Host) -> None:
+        levels = [lv for lv in LEVELS if lv in self.parts]
+        runs = self.plan["runs"]
+        plan = []
+        for rnd in range(runs):
+            for level in levels:
+                for comp in COMPRESSIONS:
+                    clients = [c for c in LEVEL_CLIENTS[level] if self.client_ok(c)]
+                    shift = rnd % len(clients) if clients else 0
+                    for client in clients[shift:] + clients[:shift]:
+                        plan.append((rnd, level, comp, client))
+        say(f"\nthroughput: {len(plan)} runs ({runs} rounds x levels {', '.join(levels)} x 3 compressions x clients)")
+        for index, (rnd, level, comp, client) in enumerate(plan, 1):
+            extra = ["--level", level, "--compression", comp, "--events", str(self.plan["events"][level])]
+            result = self.drive(client, host, extra, timeout=self.plan["timeout_s"] + 60)
+            if result is None:
+                say(f"  [{index}/{len(plan)}] {level:8} {comp:11} {client:15} FAILED")
+                continue
+            result["round"] = rnd
+            self.results.append(result)
+            bad = "" if result["events"] == result["expected"] else f"  COUNT {result['events']} != {result['expected']}"
+            say(f"  [{index}/{len(plan)}] {level:8} {comp:11} {client:15} {result['cpu_us_per_event']:8.2f} µs/ev "
+                f"{result['events_per_s'] / 1000:7.1f}k ev/s  util {result['util']:.2f} emu {result.get('emu_util') or 0:.2f} "
+                f"busy {result.get('machine_busy_cores', 0):.2f}{bad}")  # fmt: skip
+
+    def latency_part(self, host: Host) -> None:
+        targets = [("floor", "raw"), ("rxgateway", "raw"), ("rxgateway", "typed"), ("hikari", "raw")]
+        targets = [(c, lv) for c, lv in targets if self.client_ok(c)]
+        comp = "zstd-stream"
+        summ = report.summary(self.results)
+        say(f"\nlatency: {comp}, stamped traffic at 50 % and 90 % of each client's measured max")
+        for client, level in targets:
+            s = summ.get((level, comp, client))
+            if not s or not s.get("runs"):
+                calib = self.drive(client, host, ["--level", level, "--compression", comp, "--events", "50000"])
+                if calib is None:
+                    continue
+                top = calib["events_per_s"]
+            else:
+                top = s["eps"][0]
+            for load in (0.5, 0.9):
+                rate = round(top * load)
+                runs = [(client, level, f"{load:.0%}")]
+                if client == "rxgateway" and self.client_ok("floor"):
+                    # The floor at the same rate: how much of the tail is the machine's.
+                    runs.append(("floor", "raw", f"{load:.0%} of rxgateway {level}"))
+                for who, lv, label in runs:
+                    extra = ["--mode", "latency", "--level", lv, "--compression", comp,
+                             "--rate", str(rate), "--duration", str(self.plan["latency_s"])]  # fmt: skip
+                    result = self.drive(who, host, extra)
+                    if result is None:
+                        say(f"  {who:10} {lv:6} {label} FAILED")
+                        continue
+                    result["load"] = label
+                    result["max_measured_eps"] = top
+                    self.latency.append(result)
+                    say(f"  {who:10} {lv:6} {label:20} {rate:7d} ev/s  p50 {result['p50_ms']} ms  "
+                        f"p99 {result['p99_ms']} ms  p99.9 {result['p999_ms']} ms  ({result['events']}/{result['expected']}) "
+                        f"{result['cpu_us_per_event']} µs/ev, busy {result.get('machine_busy_cores', 0):.2f}")  # fmt: skip
+
+    def scale_part(self) -> None:
+        host = Host(self.pin, SCALE_HOST, self.out / "logs" / "scale-host.log")
+        try:
+            clients = [c for c in ("floor", "rxgateway", "hikari") if self.client_ok(c)]
+            say(f"\nscale: shards {self.plan['shards']}, heartbeat 2 s, idle window {self.plan['idle_s']} s")
+            for shards in self.plan["shards"]:
+                for comp in ("zstd-stream", "zlib-stream"):
+                    for client in clients:
+                        extra = ["--mode", "scale", "--compression", comp, "--shards", str(shards),
+                                 "--idle", str(self.plan["idle_s"])]  # fmt: skip
+                        if shards == self.plan["traffic_shards"]:
+                            extra += ["--traffic", str(self.plan["traffic_per_shard"])]
+                        result = self.drive(client, host, extra, timeout=SCALE_TIMEOUT_S)
+                        if result is None:
+                            say(f"  {client:10} {comp:11} {shards:5} shards FAILED")
+                            continue
+                        self.scale.append(result)
+                        after = result.get("after_traffic_kib_per_shard")
+                        say(f"  {client:10} {comp:11} {shards:5} shards: ready {result['ready_s']:.2f} s, "
+                            f"active {result['active']}, idle {result['idle_kib_per_shard']:.1f} KiB/shard, "
+                            f"{result['idle_cpu_cores']:.3f} cores, reconnects {result['reconnects']}"
+                            + (f", after traffic {after:.0f} KiB/shard" if after is not None else ""))  # fmt: skip
+        finally:
+            host.stop()
+
+    def profile_part(self, host: Host) -> None:
+        import profiling
+
+        say("\nprofile: rxgateway raw and typed (zstd-stream) under py-spy and cProfile")
+        try:
+            tools = peers.ensure("tools", peers.TOOLS, say)
+        except Exception as exc:  # noqa: BLE001
+            self.failures.append(f"profile: py-spy unavailable: {exc}")
+            tools = None
+        self.profile_md = profiling.run(self, host, tools, self.plan["profile_events"])
+        say(self.profile_md)
+
+    # -- output --------------------------------------------------------------------------
+
+    def tables(self) -> str:
+        summ = report.summary(self.results)
+        text, md = [], []
+        for level in LEVELS:
+            rows = report.level_rows(level, summ, LEVEL_CLIENTS[level])
+            if not rows:
+                continue
+            n = self.plan["events"][level]
+            title = f"{report.LEVEL_TITLES[level]}; {n:,} events, {self.plan['runs']} run(s)"
+            text += [f"\n## {title}", report.text_table(rows)]
+            md += [f"\n### {title}\n", report.md_table(rows)]
+            typed_by = {s.get("typed_by") for (lv, _, c), s in summ.items() if lv == level and c.startswith("rxgateway")}
+            if "driver" in typed_by:
+                note = ("note: the shard emitted generic Dispatch objects; the rxgateway typed clients built "
+                        "rxgateway.events.MessageCreate from each one in the subscriber")  # fmt: skip
+                text.append(note)
+                md.append(f"\n{note}.")
+        targets = report.throughput_targets(summ) + report.scale_targets(self.scale) + report.latency_targets(self.latency)
+        if self.latency:
+            rows = report.latency_rows(self.latency)
+            text += ["\n## latency (zstd-stream, perf_counter_ns at the subscriber - emu_sent_ns)",
+                     report.text_table(rows, report.LATENCY_HEADER)]  # fmt: skip
+            md += ["\n### Latency (zstd-stream)\n", report.md_table(rows, report.LATENCY_HEADER)]
+        if self.scale:
+            rows = report.scale_rows(self.scale)
+            text += ["\n## scale (one process, heartbeat 2 s)", report.text_table(rows, report.SCALE_HEADER)]
+            md += ["\n### Scale (one process, heartbeat every 2 s)\n", report.md_table(rows, report.SCALE_HEADER)]
+        if targets:
+            rows = [list(t) for t in targets]
+            text += ["\n## targets of the Performance issue", report.text_table(rows, report.TARGET_HEADER)]
+            md += ["\n### Targets\n", report.md_table(rows, report.TARGET_HEADER)]
+        if self.failures:
+            text += ["\n## failures"] + [f"- {f}" for f in self.failures]
+            md += ["\n### Failures\n"] + [f"- {f}" for f in self.failures]
+        self.markdown = "\n".join(md)
+        return "\n".join(text)
+
+    def write(self) -> None:
+        env = self.env
+        head = [
+            "# rxgateway benchmark results",
+            "",
+            f"- date: {env.get('date')}; command: `{env.get('command')}`",
+            f"- machine: {env.get('cpu')} x{env.get('cpus')}, {env.get('platform')}; {env.get('pinning')}",
+            f"- python {env.get('python')} (`-O` for every client); rxgateway {env.get('rxgateway_commit')}"
+            + (" + uncommitted changes" if env.get("rxgateway_dirty") else ""),
+            "- rxgateway venv: " + ", ".join(f"{k} {v}" for k, v in env.get("main_venv", {}).items()),
+            f"- {env.get('peers')}",
+            "- emulator: rxgateway.emulator (zlib level 1, zstd level 1 with a 256 KiB window), one host process; "
+            "every client reads the same 1,000-event pools (see benchmarks/README.md)",
+            "- CPU µs/event = client process user+sys CPU / events on the wire, from the burst request to the Nth "
+            "event; [low-high] = inter-quartile range (min-max under 4 runs); ev/s = median wall-clock rate",
+        ]
+        md = "\n".join(head) + "\n" + self.markdown + "\n"
+        if self.profile_md:
+            md += "\n### Profile\n\n" + self.profile_md + "\n"
+        (self.out / "latest.md").write_text(md)
+        (self.out / "latest.json").write_text(json.dumps(
+            {"env": env, "plan": self.plan, "throughput": self.results, "latency": self.latency,
+             "scale": self.scale, "failures": self.failures}, indent=1))  # fmt: skip
+        say(f"\nwritten: {self.out}/latest.md, latest.json; driver logs in {self.log}")
+
+    def render(self, path: Path) -> int:
+        """Print the tables and rewrite latest.md from a saved latest.json (no runs)."""
+        data = json.loads(path.read_text())
+        self.env, self.plan = data["env"], data["plan"]
+        self.env.setdefault("command", "python3 dev.py bench")
+        self.results, self.latency, self.scale = data["throughput"], data["latency"], data["scale"]
+        self.failures = data["failures"]
+        profile = path.parent / "profile.md"
+        self.profile_md = profile.read_text().strip() if profile.exists() else ""
+        self.command = self.env.get("command", "")
+        say(self.tables())
+        self.write()
+        return 0
+
+    def run(self) -> int:
+        started = time.perf_counter()
+        self.setup()
+        needs_host = any(p in self.parts for p in (*LEVELS, "latency", "profile"))
+        if needs_host:
+            host = Host(self.pin, [], self.out / "logs" / "host.log")
+            say(f"emulator host: {host.url} (pool sizes, bytes per event: {host.pool_bytes})")
+            try:
+                if any(lv in self.parts for lv in LEVELS):
+                    self.throughput(host)
+                if "latency" in self.parts:
+                    self.latency_part(host)
+                if "profile" in self.parts:
+                    self.profile_part(host)
+            finally:
+                host.stop()
+        if "scale" in self.parts:
+            self.scale_part()
+        say(self.tables())
+        self.write()
+        say(f"total {time.perf_counter() - started:.0f} s")
+        return 0
+
+
+def _busy_jiffies() -> tuple[float, float] | None:
+    """(busy, total) CPU jiffies of the machine from /proc/stat, or None."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [float(x) for x in stat.readline().split()[1:]]
+    except OSError:
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0.0)
+    return sum(fields) - idle, time.monotonic()
+
+
+def _busy_cores(before: tuple[float, float]) -> float:
+    now = _busy_jiffies()
+    if now is None or now[1] <= before[1]:
+        return 0.0
+    return (now[0] - before[0]) / os.sysconf("SC_CLK_TCK") / (now[1] - before[1])
+
+
+def _git(*args: str) -> str:
+    try:
+        return subprocess.run(["git", *args], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    except OSError:
+        return "?"
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "?"
+
+
+def _main_versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    out = {}
+    for name in ("aiohttp", "orjson", "zstandard", "reactivex"):
+        try:
+            out[name] = version(name)
+        except Exception:  # noqa: BLE001
+            out[name] = "?"
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="few events, one run, small shard counts, no profile")
+    parser.add_argument("--only", metavar="PARTS", help=f"comma-separated parts: {', '.join(ALL_PARTS)}")
+    parser.add_argument("--runs", type=int, help="runs per client, level and compression (default 5; quick 1)")
+    parser.add_argument("--events", type=int, help="events per run at every level (default 100k raw/filtered, 20k typed)")
+    parser.add_argument("--no-peers", action="store_true", help="skip hikari and discord.py")
+    parser.add_argument("--clients", help="comma-separated client names to keep (default: all)")
+    parser.add_argument("--out", help="directory for latest.md, latest.json and logs (default benchmarks/results)")
+    parser.add_argument("--render", metavar="JSON", help="no runs: print the tables of a saved latest.json again")
+    args = parser.parse_args(argv)
+    suite = Suite(args)
+    if args.render:
+        return suite.render(Path(args.render))
+    return suite.run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
