@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 import aiohttp
+import orjson
 import reactivex
 from reactivex import abc
 from reactivex.disposable import Disposable
@@ -37,7 +38,7 @@ from .events.base import (
     GatewayErrorEvent,
     ShardStateChanged,
 )
-from .events.build import DISPATCH_TABLE, UNKNOWN_DISPATCH, dispatch_event, gateway_event
+from .events.build import DISPATCH_TABLE, UNKNOWN_DISPATCH, gateway_event
 from .machine import (
     CancelIdentify,
     Close,
@@ -567,15 +568,22 @@ class Shard(reactivex.Observable[Event]):
             if not self._demand & bit:
                 return  # nobody asked for this type: never parsed
             data = out.data
-            if data is not None:  # parsed already (full_parse, READY): build the view here
-                self._emit(bit, cls(self._id, out.sequence, name, data.get("d"), type_))
-                return
-            try:
-                event = dispatch_event(self._id, out.sequence, name, out.raw, None, cls, type_)
-            except DeserializationError as error:
-                self._emit(_ERROR_BIT, GatewayErrorEvent(self._id, error))
-                return
-            self._emit(bit, event)
+            if data is None:
+                try:
+                    data = orjson.loads(out.raw)
+                except orjson.JSONDecodeError as exc:
+                    error = DeserializationError(f"dispatch {name} is not valid JSON", out.raw)
+                    error.__cause__ = exc
+                    self._emit(_ERROR_BIT, GatewayErrorEvent(self._id, error))
+                    return
+            event = cls(self._id, out.sequence, name, data.get("d"), type_)
+            # events.build.dispatch_event and _emit, inlined: this runs once per event.
+            for sub in self._snapshot:
+                if sub.flags & bit:
+                    try:
+                        sub.on_next(event)
+                    except Exception as exc:
+                        self._subscriber_failed(sub, exc)
             return
         bit = OPCODE_BITS.get(op, 0)
         if not self._demand & bit:
@@ -612,13 +620,17 @@ class Shard(reactivex.Observable[Event]):
             if sub.flags & bit:
                 try:
                     sub.on_next(event)
-                except Exception as exc:  # a subscriber's bug must not reach the shard
-                    log.exception("shard %s: a subscriber raised; it is unsubscribed", self.id)
-                    self._remove(sub)
-                    try:
-                        sub.on_error(exc)
-                    except Exception:
-                        log.exception("shard %s: a subscriber's on_error raised", self.id)
+                except Exception as exc:
+                    self._subscriber_failed(sub, exc)
+
+    def _subscriber_failed(self, sub: _Subscriber, exc: Exception) -> None:
+        """A subscriber's bug must not reach the shard: it is unsubscribed and told."""
+        log.exception("shard %s: a subscriber raised; it is unsubscribed", self.id)
+        self._remove(sub)
+        try:
+            sub.on_error(exc)
+        except Exception:
+            log.exception("shard %s: a subscriber's on_error raised", self.id)
 
     def _arm_timer(self) -> None:
         deadline = self._machine.deadline
@@ -668,11 +680,18 @@ class Shard(reactivex.Observable[Event]):
         reason = ""
         try:
             self._feed(self._machine.on_connected(loop.time()))
+            on_frame, on_received, clock = self._machine.on_frame, self._on_received, loop.time
+            receive, binary, text = ws.receive, aiohttp.WSMsgType.BINARY, aiohttp.WSMsgType.TEXT
             while True:
-                msg = await ws.receive()
+                msg = await receive()
                 kind = msg.type
-                if kind is aiohttp.WSMsgType.BINARY or kind is aiohttp.WSMsgType.TEXT:
-                    self._feed(self._machine.on_frame(loop.time(), msg.data))
+                if kind is binary or kind is text:
+                    outputs = on_frame(clock(), msg.data)
+                    # A lone Received changes no state and no timer (see machine.outputs).
+                    if len(outputs) == 1 and type(outputs[0]) is Received:
+                        on_received(outputs[0])
+                    else:
+                        self._feed(outputs)
                 elif kind is aiohttp.WSMsgType.CLOSE:
                     code, reason = msg.data, msg.extra or ""
                     break

@@ -17,6 +17,8 @@ Actions (the driver must do these):
 Outputs (for observers):
 
 - :class:`Received`: an inbound gateway payload, raw, with what the machine read of it.
+  When an input returns a lone ``Received`` (a dispatch, an ACK), nothing else changed:
+  no state, no timer. Drivers may rely on that for their per-frame fast path.
 - :class:`StateChanged`, :class:`Closed` (every connection's end), :class:`ReceiveError`
   (a recoverable problem with an inbound frame), :class:`Fatal` (the shard is over).
 """
