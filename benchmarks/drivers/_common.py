@@ -93,6 +93,39 @@ def emit(result: dict[str, Any]) -> None:
     print("RESULT " + json.dumps(result), flush=True)
 
 
+def scale_result(
+    args: argparse.Namespace,
+    *,
+    count: int,
+    ready_s: float,
+    rss: tuple[int, int, int],
+    idle_cpu: float,
+    stats: dict[str, Any],
+    before: dict[str, Any],
+    after: float | None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The one JSON line of a scale run, the same for every client. ``rss`` is the
+    process RSS in KiB with no shard, once all are READY, and after the idle wait;
+    ``stats``/``before`` are the emulator host's counters at the end and start."""
+    rss0, rss1, rss2 = rss
+    return {
+        "client": args.client,
+        "mode": "scale",
+        "compression": args.compression,
+        "shards": count,
+        "ready_s": round(ready_s, 3),
+        "rss_base_mib": round(rss0 / 1024, 1),
+        "idle_kib_per_shard": round((rss2 - rss0) / count, 1),
+        "idle_kib_per_shard_at_ready": round((rss1 - rss0) / count, 1),
+        "idle_cpu_cores": round(idle_cpu, 4),
+        "reconnects": stats["connections"] - before["connections"] - count,
+        "violations": stats["violation_count"] - before["violation_count"],
+        "after_traffic_kib_per_shard": round(after, 1) if after is not None else None,
+        **extra,
+    }
+
+
 async def control(url: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
     """Call the emulator host's control server (a fresh connection each time, so the
     client under test has no extra pooled socket)."""

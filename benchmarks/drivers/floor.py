@@ -29,6 +29,7 @@ from _common import (
     control,
     cpu_s,
     emit,
+    scale_result,
     host_stats,
     parser,
     rss_kib,
@@ -233,22 +234,18 @@ async def scale(args) -> None:
         for r in readers:
             r.cancel()
     emit(
-        {
-            "client": args.client,
-            "mode": "scale",
-            "compression": args.compression,
-            "shards": count,
-            "ready_s": round(ready_s, 3),
-            "rss_base_mib": round(rss0 / 1024, 1),
-            "idle_kib_per_shard": round((rss2 - rss0) / count, 1),
-            "idle_kib_per_shard_at_ready": round((rss1 - rss0) / count, 1),
-            "idle_cpu_cores": round(idle_cpu, 4),
-            "heartbeats": beats,
-            "active": alive,
-            "reconnects": stats["connections"] - before["connections"] - count,
-            "violations": stats["violation_count"] - before["violation_count"],
-            "after_traffic_kib_per_shard": round(after, 1) if after is not None else None,
-        }
+        scale_result(
+            args,
+            count=count,
+            ready_s=ready_s,
+            rss=(rss0, rss1, rss2),
+            idle_cpu=idle_cpu,
+            stats=stats,
+            before=before,
+            after=after,
+            heartbeats=beats,
+            active=alive,
+        )
     )
 
 

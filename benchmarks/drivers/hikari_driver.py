@@ -22,7 +22,7 @@ import time
 import unittest.mock
 
 import hikari
-from _common import ALL_INTENTS, TOKEN, SETTLE_S, Latencies, Meter, control, cpu_s, emit, host_stats, parser, rss_kib
+from _common import ALL_INTENTS, TOKEN, SETTLE_S, Latencies, Meter, control, cpu_s, emit, host_stats, scale_result, parser, rss_kib
 from hikari.api import shard as shard_api
 from hikari.impl import config as hikari_config
 from hikari.impl import shard as shard_impl
@@ -172,23 +172,19 @@ async def scale(args) -> None:
     stats = await host_stats(args)
     await asyncio.gather(*(s.close() for s in shards), return_exceptions=True)
     emit(
-        {
-            "client": args.client,
-            "mode": "scale",
-            "compression": args.compression,
-            "shards": count,
-            "ready_s": round(ready_s, 3),
-            "rss_base_mib": round(rss0 / 1024, 1),
-            "idle_kib_per_shard": round((rss2 - rss0) / count, 1),
-            "idle_kib_per_shard_at_ready": round((rss1 - rss0) / count, 1),
-            "idle_cpu_cores": round(idle_cpu, 4),
-            "active": active,
-            "reconnects": stats["connections"] - before["connections"] - count,
-            "client_reconnects": counter["ready"] + counter["resumed"] - count,
-            "violations": stats["violation_count"] - before["violation_count"],
-            "after_traffic_kib_per_shard": round(after, 1) if after is not None else None,
-            "hikari": hikari.__version__,
-        }
+        scale_result(
+            args,
+            count=count,
+            ready_s=ready_s,
+            rss=(rss0, rss1, rss2),
+            idle_cpu=idle_cpu,
+            stats=stats,
+            before=before,
+            after=after,
+            active=active,
+            client_reconnects=counter["ready"] + counter["resumed"] - count,
+            hikari=hikari.__version__,
+        )
     )
 
 

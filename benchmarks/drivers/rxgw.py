@@ -35,6 +35,7 @@ from _common import (
     control,
     cpu_s,
     emit,
+    scale_result,
     host_stats,
     parser,
     rss_kib,
@@ -179,22 +180,18 @@ async def scale(args) -> None:
     group.close()
     await group.closed()
     emit(
-        {
-            "client": args.client,
-            "mode": "scale",
-            "compression": args.compression,
-            "shards": count,
-            "ready_s": round(ready_s, 3),
-            "rss_base_mib": round(rss0 / 1024, 1),
-            "idle_kib_per_shard": round((rss2 - rss0) / count, 1),
-            "idle_kib_per_shard_at_ready": round((rss1 - rss0) / count, 1),
-            "idle_cpu_cores": round(idle_cpu, 4),
-            "active": active,
-            "reconnects": stats["connections"] - before["connections"] - count,
-            "client_reconnects": connections - count,
-            "violations": stats["violation_count"] - before["violation_count"],
-            "after_traffic_kib_per_shard": round(after, 1) if after is not None else None,
-        }
+        scale_result(
+            args,
+            count=count,
+            ready_s=ready_s,
+            rss=(rss0, rss1, rss2),
+            idle_cpu=idle_cpu,
+            stats=stats,
+            before=before,
+            after=after,
+            active=active,
+            client_reconnects=connections - count,
+        )
     )
 
 
