@@ -64,7 +64,6 @@ from .protocol.shard_id import ShardId
 
 log = logging.getLogger("rxgateway.shard")
 
-_ALL = int(EventTypeFlags.all())
 _STATE_BIT = int(EventTypeFlags.SHARD_STATE_CHANGED)
 _DISPATCHES = int(EventTypeFlags.DISPATCHES)
 _CLOSE_BIT = int(EventTypeFlags.GATEWAY_CLOSE)

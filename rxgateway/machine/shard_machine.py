@@ -33,8 +33,6 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from ..errors import (
     AuthenticationError,
     CompressionError,
@@ -301,7 +299,10 @@ class ShardMachine:
             return self._recoverable(now, exc, "undecodable payload")
         if op == _OP_DISPATCH:
             if name == "READY" or name == "RESUMED":
-                return self._on_dispatch(now, seq, name, payload, parsed)
+                try:  # the envelope scan does not check d; READY's is parsed here
+                    return self._on_dispatch(now, seq, name, payload, parsed)
+                except DeserializationError as exc:
+                    return self._recoverable(now, exc, "undecodable READY")
             # The common case, inlined: track the sequence, drop what was delivered.
             if seq is not None:
                 last = self._sequence
@@ -320,14 +321,20 @@ class ShardMachine:
                 out.append(self._heartbeat(now))
             return out
         if op == _OP_HELLO:
-            return self._on_hello(now, payload)
+            try:
+                return self._on_hello(now, payload)
+            except DeserializationError as exc:
+                return self._recoverable(now, exc, "undecodable Hello")
         if op == _OP_RECONNECT:
             out = [Received(op, None, None, payload)]
             out += self._end_connection(Close(RESUME_CLOSE.code, RESUME_CLOSE.reason))
             self._schedule_reconnect(now)
             return out
         if op == _OP_INVALID_SESSION:
-            return self._on_invalid_session(now, payload)
+            try:
+                return self._on_invalid_session(now, payload)
+            except DeserializationError as exc:
+                return self._recoverable(now, exc, "undecodable Invalid Session")
         return [ReceiveError(DeserializationError(f"unknown opcode {op} ignored", payload))]
 
     def on_identify_granted(self, now: float) -> list[Output]:
@@ -446,7 +453,7 @@ class ShardMachine:
         return [Connect(base.rstrip("/") + query, to_resume_url=use_resume)]
 
     def _on_hello(self, now: float, payload: bytes) -> list[Output]:
-        data = _loads(payload)
+        data = parse_payload(payload)[0]
         interval_ms = (data.get("d") or {}).get("heartbeat_interval") if isinstance(data.get("d"), dict) else None
         if isinstance(interval_ms, bool) or not isinstance(interval_ms, (int, float)) or interval_ms <= 0:
             error = DeserializationError(f"Hello with an unusable heartbeat_interval {interval_ms!r}", payload)
@@ -477,7 +484,7 @@ class ShardMachine:
     ) -> list[Output]:
         out: list[Output] = []
         if name == "READY":
-            data = data if data is not None else _loads(payload)
+            data = data if data is not None else parse_payload(payload)[0]
             d = data.get("d")
             session_id = d.get("session_id") if isinstance(d, dict) else None
             if not isinstance(session_id, str):
@@ -511,7 +518,7 @@ class ShardMachine:
         return out
 
     def _on_invalid_session(self, now: float, payload: bytes) -> list[Output]:
-        data = _loads(payload)
+        data = parse_payload(payload)[0]
         resumable = data.get("d") is True
         out: list[Output] = [Received(_OP_INVALID_SESSION, None, None, payload, data)]
         if resumable and self._session_id is not None:
@@ -617,16 +624,6 @@ class ShardMachine:
             return []
         self._state = new
         return [StateChanged(old, new)]
-
-
-def _loads(payload: bytes) -> dict[str, Any]:
-    try:
-        data = orjson.loads(payload)
-    except orjson.JSONDecodeError as exc:  # read_envelope accepted it, so unlikely
-        raise DeserializationError("payload is not JSON", payload) from exc
-    if not isinstance(data, dict):
-        raise DeserializationError("payload is not a JSON object", payload)
-    return data
 
 
 def _heartbeat_bytes(seq: int | None) -> bytes:

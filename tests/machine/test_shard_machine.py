@@ -557,3 +557,19 @@ def test_frames_after_we_closed_are_ignored() -> None:
     m.on_frame(1.0, payload(7))
     assert m.on_frame(1.0, dispatch(5)) == []
     assert m.sequence == 1  # the resume will replay it
+
+
+@pytest.mark.parametrize("t", ["READY", None])
+def test_a_control_payload_with_a_broken_d_is_reported_not_raised(t: str | None) -> None:
+    # Long enough for the envelope's fast path, which does not check ``d``.
+    op = 0 if t else 10
+    head = b'{"op":%d,"s":%s,"t":%s,"d":{"x":"' % (op, b"1" if t else b"null", b'"READY"' if t else b"null")
+    frame = head + b"a" * 300 + b'"' + b"}"  # d's object is never closed
+    m = make()
+    m.start(0.0)
+    m.on_connected(0.0)
+    if t:
+        m.on_frame(0.0, hello())
+        m.on_identify_granted(0.0)
+    out = m.on_frame(0.0, frame)
+    assert of(out, ReceiveError) and of(out, Close)[0].code == 4000
