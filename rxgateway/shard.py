@@ -17,6 +17,7 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import socket
 import time
@@ -72,6 +73,8 @@ _ERROR_BIT = int(EventTypeFlags.GATEWAY_ERROR)
 #: (the table a replay uses too: rxgateway/events/build.py).
 _DISPATCH = DISPATCH_TABLE
 _UNKNOWN = UNKNOWN_DISPATCH
+#: Recent aiohttp releases can hand text frames over as bytes (`decode_text=False`).
+_TEXT_AS_BYTES = "decode_text" in inspect.signature(aiohttp.ClientSession.ws_connect).parameters
 #: How long a client close handshake may take before the socket is abandoned.
 CLOSE_TIMEOUT = 5.0
 
@@ -296,7 +299,6 @@ class Shard(reactivex.Observable[Event]):
         self.sender = ShardSender(self)
         self._id = shard_id
         self._snapshot: tuple[_Subscriber, ...] = ()
-        self._dispatches = 0
         self._resumes = 0
         self._connections = 0
         self._errors = 0
@@ -314,7 +316,7 @@ class Shard(reactivex.Observable[Event]):
         """Counters for dashboards: dispatches received, resumes, connections opened,
         recoverable receive errors."""
         return {
-            "dispatches": self._dispatches,
+            "dispatches": self._machine.dispatches,
             "resumes": self._resumes,
             "connections": self._connections,
             "errors": self._errors,
@@ -479,10 +481,9 @@ class Shard(reactivex.Observable[Event]):
             self._set_demand(demand)
 
     def _set_demand(self, demand: int) -> None:
-        """Record what subscribers want. When that is every dispatch, the machine parses
-        each payload once, fully, instead of scanning its envelope and parsing again."""
+        """Record what subscribers want; the machine parses only those dispatches."""
         self._demand = demand
-        self._machine.full_parse = demand & _DISPATCHES == _DISPATCHES
+        self._machine.wanted = demand & _DISPATCHES
 
     def add_frame_sink(self, sink: FrameSink) -> abc.DisposableBase:
         """Call ``sink(shard_id, time_ns, payload)`` for every payload this shard
@@ -561,7 +562,6 @@ class Shard(reactivex.Observable[Event]):
             self._tap(out.raw)
         op = out.op
         if op == 0:
-            self._dispatches += 1
             name = out.name or ""
             bit, cls, type_ = _DISPATCH.get(name, _UNKNOWN)
             if not self._demand & bit:
@@ -662,6 +662,8 @@ class Shard(reactivex.Observable[Event]):
             "autoping": True,
             "proxy": self._config.proxy,
         }
+        if _TEXT_AS_BYTES:  # an uncompressed payload stays bytes: no decode, no re-encode
+            kwargs["decode_text"] = False
         if url.startswith("wss://"):
             kwargs["ssl"] = self._config.ssl_context()
         try:
@@ -679,30 +681,56 @@ class Shard(reactivex.Observable[Event]):
         reason = ""
         try:
             self._feed(self._machine.on_connected(loop.time()))
-            on_frame, on_received, clock = self._machine.on_frame, self._on_received, loop.time
-            receive, binary, text = ws.receive, aiohttp.WSMsgType.BINARY, aiohttp.WSMsgType.TEXT
-            while True:
-                msg = await receive()
-                kind = msg.type
-                if kind is binary or kind is text:
-                    outputs = on_frame(clock(), msg.data)
-                    # A lone Received changes no state and no timer (see machine.outputs).
-                    if len(outputs) == 1 and type(outputs[0]) is Received:
-                        on_received(outputs[0])
-                    else:
-                        self._feed(outputs)
-                elif kind is aiohttp.WSMsgType.CLOSE:
-                    code, reason = msg.data, msg.extra or ""
-                    break
-                else:  # CLOSING (we are closing), CLOSED (EOF), ERROR (transport)
-                    if kind is aiohttp.WSMsgType.ERROR:
-                        log.warning("shard %s: websocket error: %r", self.id, msg.data)
-                    break
+            code, reason = await self._receive(ws, loop)
         finally:
             await link.finish()
             if self._link is link:
                 self._link = None
             self._feed(self._machine.on_closed(loop.time(), code, reason))
+
+    async def _receive(self, ws: aiohttp.ClientWebSocketResponse, loop: asyncio.AbstractEventLoop) -> tuple[int | None, str]:
+        """Hand every message to the machine until the connection ends; returns the
+        close code and reason the gateway sent, if it sent one.
+
+        The one hot loop of the library. A wanted dispatch comes back from
+        ``machine.on_message`` as ``(sequence, name, d)`` and is delivered here, inline
+        (``events.build.dispatch_event`` and ``_emit`` in one); an unwanted one as
+        ``None``; anything else as the machine's list of outputs.
+        """
+        machine = self._machine
+        on_message, on_frame = machine.on_message, machine.on_frame
+        # The default loops' clock is time.monotonic (a C call, not a Python method).
+        clock = time.monotonic if type(loop).time is asyncio.BaseEventLoop.time else loop.time
+        receive, binary, text = ws.receive, aiohttp.WSMsgType.BINARY, aiohttp.WSMsgType.TEXT
+        table, shard_id = _DISPATCH, self._id
+        while True:
+            msg = await receive()
+            kind = msg.type
+            if kind is binary or kind is text:
+                if self._frame_sinks:  # a recorder wants every payload: the general path
+                    self._feed(on_frame(clock(), msg.data))
+                    continue
+                out = on_message(clock(), msg.data)
+                if out is None:
+                    continue
+                if isinstance(out, tuple):
+                    seq, name, d = out
+                    bit, cls, type_ = table[name]
+                    event = cls(shard_id, seq, name, d, type_)
+                    for sub in self._snapshot:
+                        if sub.flags & bit:
+                            try:
+                                sub.on_next(event)
+                            except Exception as exc:
+                                self._subscriber_failed(sub, exc)
+                else:
+                    self._feed(out)
+            elif kind is aiohttp.WSMsgType.CLOSE:
+                return msg.data, msg.extra or ""
+            else:  # CLOSING (we are closing), CLOSED (EOF), ERROR (transport)
+                if kind is aiohttp.WSMsgType.ERROR:
+                    log.warning("shard %s: websocket error: %r", self.id, msg.data)
+                return None, ""
 
     def _request_identify(self) -> None:
         assert self._loop is not None

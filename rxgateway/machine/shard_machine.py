@@ -33,6 +33,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from ..errors import (
     AuthenticationError,
     CompressionError,
@@ -45,7 +47,8 @@ from ..errors import (
 )
 from ..protocol.close import CloseAction, CloseCode, CloseFrame, close_action
 from ..protocol.commands import Identify, Resume
-from ..protocol.envelope import parse_payload, read_envelope
+from ..protocol.envelope import DISPATCH_HEAD, PROBED_NAMES, parse_payload, read_envelope
+from ..protocol.event_type import EventTypeFlags
 from ..protocol.opcode import API_VERSION
 from ..protocol.shard_id import ShardId
 from .backoff import backoff_delay, invalid_session_delay
@@ -88,6 +91,13 @@ _OP_RECONNECT = 7
 _OP_INVALID_SESSION = 9
 _OP_HELLO = 10
 _OP_HEARTBEAT_ACK = 11
+
+_loads = orjson.loads
+_dispatch_head = DISPATCH_HEAD.match
+_probed = PROBED_NAMES.get
+#: The names :meth:`ShardMachine.on_message` answers itself (READY and RESUMED are not).
+_LANE_NAMES = frozenset(name for name, _ in PROBED_NAMES.values())
+_ALL_DISPATCHES = int(EventTypeFlags.DISPATCHES)
 
 _FATAL_ERRORS: dict[int, type[FatalCloseError]] = {
     CloseCode.AUTHENTICATION_FAILED: AuthenticationError,
@@ -146,9 +156,13 @@ class ShardMachine:
         self._connecting = False
         self._connected = False
         self._ended_by_us = False
+        #: Connected and not closing: frames are read.
+        self._receiving = False
         self._reached_session = False
         self._hello = False
         self._inflater: Inflater | None = make_inflater(config.compression)
+        # Bound once: reset() renews the context inside, not the inflater.
+        self._inflate = self._inflater.feed if self._inflater is not None else None
         self._heartbeat_interval: float | None = None
         self._heartbeat_at = None
         self._awaiting_ack = False
@@ -170,9 +184,10 @@ class ShardMachine:
         self._close_frame: CloseFrame | None = None
         #: Dispatches dropped because their sequence was already delivered.
         self.duplicates_dropped = 0
-        #: Parse every payload fully instead of scanning its envelope: set by a driver
-        #: whose consumers want every dispatch anyway (one parse instead of two).
-        self.full_parse = False
+        #: Dispatches accepted (duplicates not counted), wanted or not.
+        self.dispatches = 0
+        self._wanted = 0
+        self._parse_all = False
 
     # ------------------------------------------------------------------ views
 
@@ -245,6 +260,7 @@ class ShardMachine:
         self._connecting = False
         self._connected = True
         self._ended_by_us = False
+        self._receiving = True
         self._reached_session = False
         self._hello = False
         self._handshake = None
@@ -275,7 +291,7 @@ class ShardMachine:
 
     def on_frame(self, now: float, data: bytes | str) -> list[Output]:
         """A websocket message arrived (binary when transport-compressed)."""
-        if not self._connected or self._ended_by_us:
+        if not self._receiving:
             return []
         if isinstance(data, str):
             payload = data.encode()
@@ -289,18 +305,98 @@ class ShardMachine:
             payload = inflated
         else:
             payload = data
-        parsed: dict[str, Any] | None = None
+        return self._on_payload(now, payload)
+
+    def on_message(self, now: float, data: bytes | str) -> tuple[int, str, Any] | list[Output] | None:
+        """:meth:`on_frame` for the receive loop: the common case answered without a list.
+
+        A dispatch the gateway wrote in its usual layout (see
+        :func:`~rxgateway.protocol.envelope.probe_dispatch`) has its sequence tracked
+        and is
+
+        * ``None`` when its type is not in :attr:`wanted` (never parsed), when it was
+          already delivered (a duplicate), or when the message decoded to nothing yet;
+        * ``(sequence, name, d)`` when it is wanted, ``d`` parsed.
+
+        Everything else (READY, RESUMED, other opcodes and layouts, errors) returns
+        what :meth:`on_frame` returns, a list. No state changes and no timer moves
+        unless a list says so.
+        """
+        if not self._receiving:
+            return None
+        inflate = self._inflate
+        if type(data) is not bytes:  # a text frame: never compressed
+            payload = data.encode() if isinstance(data, str) else bytes(data)
+        elif inflate is None:
+            payload = data
+        else:
+            try:
+                inflated = inflate(data)
+            except CompressionError as exc:
+                return self._recoverable(now, exc, "decompression failed")
+            if inflated is None:
+                return None
+            payload = inflated
+        if self._parse_all:  # every dispatch is wanted: parse first, one parse
+            try:
+                parsed = _loads(payload)
+            except ValueError:  # orjson.JSONDecodeError: the general path reports it
+                return self._on_payload(now, payload)
+            if type(parsed) is dict:
+                name, seq, op = parsed.get("t"), parsed.get("s"), parsed.get("op")
+                if type(seq) is int and type(op) is int and op == 0 and type(name) is str and name in _LANE_NAMES:
+                    last = self._sequence
+                    if last is not None and seq <= last:
+                        self.duplicates_dropped += 1
+                        return None
+                    self._sequence = seq
+                    self.dispatches += 1
+                    return seq, name, parsed.get("d")
+            return self._on_payload(now, payload)
+        # protocol.envelope.probe_dispatch, inlined: this runs for every frame.
+        head = _dispatch_head(payload)
+        if head is None:
+            return self._on_payload(now, payload)
+        raw_name, digits = head.groups()
+        known = _probed(raw_name)
+        if known is None:
+            return self._on_payload(now, payload)
+        seq = int(digits)
+        last = self._sequence
+        if last is not None and seq <= last:
+            self.duplicates_dropped += 1
+            return None
+        self._sequence = seq
+        self.dispatches += 1
+        if not self._wanted & known[1]:
+            return None
         try:
-            if self.full_parse:
-                parsed, op, seq, name = parse_payload(payload)
-            else:
-                op, seq, name = read_envelope(payload)
+            return seq, known[0], _loads(payload)["d"]
+        except ValueError:  # orjson.JSONDecodeError
+            return [ReceiveError(DeserializationError(f"dispatch {known[0]} is not valid JSON", payload))]
+
+    @property
+    def wanted(self) -> int:
+        """The dispatch types (:class:`~rxgateway.protocol.EventTypeFlags` bits) the
+        driver's consumers want: :meth:`on_message` parses only these. The driver sets
+        it as subscribers come and go."""
+        return self._wanted
+
+    @wanted.setter
+    def wanted(self, flags: int) -> None:
+        self._wanted = int(flags) & _ALL_DISPATCHES
+        self._parse_all = self._wanted == _ALL_DISPATCHES
+
+    def _on_payload(self, now: float, payload: bytes) -> list[Output]:
+        """One inflated payload, any opcode, any layout."""
+        try:
+            op, seq, name = read_envelope(payload)
         except DeserializationError as exc:
             return self._recoverable(now, exc, "undecodable payload")
         if op == _OP_DISPATCH:
             if name == "READY" or name == "RESUMED":
                 try:  # the envelope scan does not check d; READY's is parsed here
-                    return self._on_dispatch(now, seq, name, payload, parsed)
+                    return self._on_dispatch(now, seq, name, payload)
                 except DeserializationError as exc:
                     return self._recoverable(now, exc, "undecodable READY")
             # The common case, inlined: track the sequence, drop what was delivered.
@@ -310,7 +406,8 @@ class ShardMachine:
                     self.duplicates_dropped += 1
                     return []
                 self._sequence = seq
-            return [Received(_OP_DISPATCH, seq, name, payload, parsed)]
+            self.dispatches += 1
+            return [Received(_OP_DISPATCH, seq, name, payload)]
         if op == _OP_HEARTBEAT_ACK:
             self._awaiting_ack = False
             self._latency.record_received(now)
@@ -365,6 +462,7 @@ class ShardMachine:
         by_us = self._ended_by_us
         self._connected = False
         self._ended_by_us = False
+        self._receiving = False
         out: list[Output] = self._reset_connection()
         if by_us:
             return out
@@ -479,12 +577,11 @@ class ShardMachine:
             out.append(RequestIdentify())
         return out
 
-    def _on_dispatch(
-        self, now: float, seq: int | None, name: str | None, payload: bytes, data: dict[str, Any] | None
-    ) -> list[Output]:
+    def _on_dispatch(self, now: float, seq: int | None, name: str, payload: bytes) -> list[Output]:
+        """READY and RESUMED."""
         out: list[Output] = []
         if name == "READY":
-            data = data if data is not None else parse_payload(payload)[0]
+            data = parse_payload(payload)[0]
             d = data.get("d")
             session_id = d.get("session_id") if isinstance(d, dict) else None
             if not isinstance(session_id, str):
@@ -496,6 +593,7 @@ class ShardMachine:
             self._resume_url = resume_url if isinstance(resume_url, str) and resume_url else None
             self._reached_session = True
             self._failures = 0
+            self.dispatches += 1
             out += self._set_state(ShardState.ACTIVE)
             out.append(Received(_OP_DISPATCH, seq, name, payload, data))
             out += self._flush(now)
@@ -506,15 +604,17 @@ class ShardMachine:
             out += self._set_state(ShardState.ACTIVE)
             if seq is not None and (self._sequence is None or seq > self._sequence):
                 self._sequence = seq
-            out.append(Received(_OP_DISPATCH, seq, name, payload, data))
+            self.dispatches += 1
+            out.append(Received(_OP_DISPATCH, seq, name, payload))
             out += self._flush(now)
             return out
-        if seq is not None:
+        if seq is not None:  # a RESUMED outside a resume: a dispatch like any other
             if self._sequence is not None and seq <= self._sequence:
                 self.duplicates_dropped += 1
                 return out
             self._sequence = seq
-        out.append(Received(_OP_DISPATCH, seq, name, payload, data))
+        self.dispatches += 1
+        out.append(Received(_OP_DISPATCH, seq, name, payload))
         return out
 
     def _on_invalid_session(self, now: float, payload: bytes) -> list[Output]:
@@ -573,6 +673,7 @@ class ShardMachine:
         driver how to close. ``on_closed`` follows when the socket is gone."""
         out: list[Output] = [action]
         self._ended_by_us = True
+        self._receiving = False
         out += self._reset_connection()
         code = action.code if isinstance(action, Close) else None
         reason = action.reason

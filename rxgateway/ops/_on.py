@@ -7,7 +7,7 @@ from reactivex import Observable, abc
 
 from ..events.base import Event
 from ..protocol.event_type import EventTypeFlags
-from ._demand import BITS, FlagObservable, subscribe_demand
+from ._demand import BITS, FlagObservable, is_flag_aware, subscribe_demand
 
 _E = TypeVar("_E", bound=Event)
 
@@ -69,6 +69,8 @@ def on(flags: EventTypeFlags | int) -> Callable[[Observable[_E]], FlagObservable
             observer: abc.ObserverBase[_E], scheduler: abc.SchedulerBase | None, demand: int
         ) -> abc.DisposableBase:
             mask = wanted & demand
+            if is_flag_aware(source):  # it delivers only what the mask asks for
+                return subscribe_demand(source, observer, mask, scheduler)
             return subscribe_demand(source, _OnObserver(observer, mask), mask, scheduler)
 
         return FlagObservable(subscribe)

@@ -79,7 +79,17 @@ import orjson
 from ..errors import DeserializationError
 from .event_type import DISPATCH_BITS, OPCODE_BITS, EventTypeFlags
 
-__all__ = ["FAST_PATH_MIN_BYTES", "MAX_FAST_DIGITS", "Envelope", "event_bit", "parse_payload", "read_envelope"]
+__all__ = [
+    "DISPATCH_HEAD",
+    "FAST_PATH_MIN_BYTES",
+    "PROBED_NAMES",
+    "MAX_FAST_DIGITS",
+    "Envelope",
+    "event_bit",
+    "parse_payload",
+    "probe_dispatch",
+    "read_envelope",
+]
 
 #: Frames shorter than this are parsed in full. A scan costs a fixed ~1.4 µs on
 #: the machine it was measured on, a full parse ~1.2 µs at 100 bytes and ~3.5 µs
@@ -126,6 +136,13 @@ _TAIL = re.compile(_WS + rb"(?:," + _WS + _member() + _WS + rb")+\}" + _WS + rb"
 _NAMES: dict[bytes, str] = {raw: raw.decode() for raw in DISPATCH_BITS}
 _DISPATCH_BITS_BY_NAME: dict[str, int] = {name: DISPATCH_BITS[raw] for raw, name in _NAMES.items()}
 _UNKNOWN_DISPATCH_BIT = int(EventTypeFlags.UNKNOWN_DISPATCH)
+#: What :func:`probe_dispatch` reads: the name's bytes → ``(name, bit)``. READY and
+#: RESUMED are left out: a shard reads their ``d`` whatever it wants.
+PROBED_NAMES: dict[bytes, tuple[str, int]] = {
+    raw: (name, DISPATCH_BITS[raw]) for raw, name in _NAMES.items() if name not in ("READY", "RESUMED")
+}
+#: The head of a dispatch as the gateway writes it; groups: the name, the sequence.
+DISPATCH_HEAD = re.compile(rb'\{"t":"([A-Z0-9_]{1,64})","s":([1-9][0-9]{0,%d}),"op":0,"d":' % (MAX_FAST_DIGITS - 1))
 
 
 class Envelope(NamedTuple):
@@ -166,6 +183,39 @@ def event_bit(op: int, t: str | None) -> int:
     if op == 0:
         return _UNKNOWN_DISPATCH_BIT if t is None else _DISPATCH_BITS_BY_NAME.get(t, _UNKNOWN_DISPATCH_BIT)
     return OPCODE_BITS.get(op, 0)
+
+
+def probe_dispatch(data: bytes) -> tuple[tuple[str, int], int] | None:
+    """Read a dispatch written the way the gateway writes them, with one anchored match.
+
+    For a payload that begins ``{"t":"NAME","s":N,"op":0,"d":`` (no whitespace, that
+    key order) where ``NAME`` is a known dispatch other than READY and RESUMED and
+    ``N`` an integer of 1 to :data:`MAX_FAST_DIGITS` digits, returns
+    ``((name, bit), N)``: the name, its :class:`EventTypeFlags` bit and the sequence.
+    For anything else, ``None``: use :func:`read_envelope`, which reads every layout.
+
+    It proves what it returns the way step 1 of the module docstring does (whole
+    tokens forward from the first byte, a name without escapes), under the same
+    contract, and costs about a third of :func:`read_envelope`: what the receive path
+    wants for the frames nobody asked for. The receive path inlines it
+    (:meth:`~rxgateway.machine.ShardMachine.on_message`) with :data:`DISPATCH_HEAD`
+    and :data:`PROBED_NAMES`.
+
+    Example::
+
+        >>> (name, bit), s = probe_dispatch(b'{"t":"MESSAGE_CREATE","s":42,"op":0,"d":{}}')
+        >>> name, bit == EventTypeFlags.MESSAGE_CREATE, s
+        ('MESSAGE_CREATE', True, 42)
+        >>> probe_dispatch(b'{"op":0,"s":42,"t":"MESSAGE_CREATE","d":{}}') is None
+        True
+    """
+    head = DISPATCH_HEAD.match(data)
+    if head is not None:
+        name, digits = head.groups()
+        known = PROBED_NAMES.get(name)
+        if known is not None:
+            return known, int(digits)
+    return None
 
 
 def read_envelope(data: bytes | bytearray | memoryview | str) -> Envelope:

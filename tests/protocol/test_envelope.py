@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 
@@ -12,8 +13,8 @@ from hypothesis import strategies as st
 
 from rxgateway.errors import DeserializationError
 from rxgateway.protocol import envelope
-from rxgateway.protocol.envelope import FAST_PATH_MIN_BYTES, Envelope, event_bit, read_envelope
-from rxgateway.protocol.event_type import EventTypeFlags
+from rxgateway.protocol.envelope import FAST_PATH_MIN_BYTES, Envelope, event_bit, probe_dispatch, read_envelope
+from rxgateway.protocol.event_type import DISPATCH_BITS, EventTypeFlags
 
 from . import frames
 from .jsonwriter import Writer
@@ -354,3 +355,71 @@ def test_realistic_frames_take_the_fast_path(layout: str, fast_only: None) -> No
     data = frames.LAYOUTS[layout]
     assert len(data) > 1000
     assert read_envelope(data) == (0, 42, "MESSAGE_CREATE")
+
+
+# --- probe_dispatch: the receive path's reading of the gateway's own layout ----------
+
+
+def agrees_with_the_full_parse(data: bytes) -> None:
+    """probe_dispatch answers only what a full parse confirms (``d`` aside), else None."""
+    probed = probe_dispatch(data)
+    if probed is None:
+        return
+    (name, bit), seq = probed
+    expected = reference(data)
+    if expected == "error":  # only d may be broken: the head it read is whole tokens
+        head = data[: data.index(b',"d":') + 5]
+        expected = reference(head + b"null}")
+    assert expected == (0, seq, name)
+    assert bit == event_bit(0, name)
+    assert name not in ("READY", "RESUMED")
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(payloads())
+def test_probe_never_contradicts_a_full_parse(data: bytes) -> None:
+    agrees_with_the_full_parse(data)
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(payloads(usual=True))
+def test_probe_never_contradicts_a_full_parse_on_usual_envelopes(data: bytes) -> None:
+    agrees_with_the_full_parse(data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(sorted(n.decode() for n in DISPATCH_BITS if n not in (b"READY", b"RESUMED"))),
+    st.integers(0, 2**20) | st.integers(0, 2**64),
+    ds(),
+)
+def test_probe_reads_every_dispatch_in_the_gateway_layout(name: str, seq: int, d: Any) -> None:
+    data = b'{"t":"%b","s":%d,"op":0,"d":%b}' % (name.encode(), seq, json.dumps(d).encode())
+    probed = probe_dispatch(data)
+    if seq == 0 or seq >= 10**envelope.MAX_FAST_DIGITS:
+        assert probed is None  # left to read_envelope
+    else:
+        assert probed == ((name, event_bit(0, name)), seq)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"t":"READY","s":1,"op":0,"d":{}}',
+        b'{"t":"RESUMED","s":1,"op":0,"d":{}}',
+        b'{"t":"SOMETHING_NEW","s":1,"op":0,"d":{}}',
+        b'{"t":"MESSAGE_CREATE","s":01,"op":0,"d":{}}',
+        b'{"t":"MESSAGE_CREATE","s":-1,"op":0,"d":{}}',
+        b'{"t":"MESSAGE_CREATE","s":1.0,"op":0,"d":{}}',
+        b'{"t":"MESSAGE_CREATE","s":1234567890123456789,"op":0,"d":{}}',
+        b'{"t":"MESSAGE_CREATE","s":null,"op":0,"d":{}}',
+        b'{"t":"MESSAGE_CREATE","s":1,"op":1,"d":{}}',
+        b'{"t":"MESSAGE\\u005fCREATE","s":1,"op":0,"d":{}}',
+        b'{"t": "MESSAGE_CREATE","s":1,"op":0,"d":{}}',
+        b'{"op":0,"s":1,"t":"MESSAGE_CREATE","d":{}}',
+        b' {"t":"MESSAGE_CREATE","s":1,"op":0,"d":{}}',
+        b"",
+    ],
+)
+def test_probe_leaves_everything_else_to_read_envelope(data: bytes) -> None:
+    assert probe_dispatch(data) is None

@@ -1,0 +1,146 @@
+"""ShardMachine.on_message: the receive loop's entry point.
+
+It must agree with on_frame on every payload (same sequence tracking, same state),
+answer the gateway's usual dispatch layout without a list, and parse only the
+dispatch types in ``wanted``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+import zstandard
+
+from rxgateway.config import Config
+from rxgateway.machine import Received, ReceiveError, ShardMachine, ShardState, StateChanged
+from rxgateway.protocol import EventTypeFlags, Intents, ShardId
+
+MESSAGE_CREATE = int(EventTypeFlags.MESSAGE_CREATE)
+TYPING_START = int(EventTypeFlags.TYPING_START)
+
+
+def frame(t: str | None, s: int | None, d: Any, op: int = 0) -> bytes:
+    """A payload in the gateway's own key order (t, s, op, d), compact."""
+    return b'{"t":%b,"s":%b,"op":%d,"d":%b}' % (orjson.dumps(t), orjson.dumps(s), op, orjson.dumps(d))
+
+
+def active(compression: str | None = None, wanted: int = 0) -> ShardMachine:
+    m = ShardMachine(ShardId(0, 1), Config("secret-token", Intents.GUILDS, compression=compression), rng=lambda: 0.5)
+    m.start(0.0)
+    m.on_connected(0.0)
+    m.wanted = wanted
+    return m
+
+
+def to_active(m: ShardMachine, send: Any = None) -> None:
+    send = send or (lambda data: m.on_message(0.0, data))
+    send(frame(None, None, {"heartbeat_interval": 41250}, op=10))
+    m.on_identify_granted(0.0)
+    out = send(frame("READY", 1, {"session_id": "s", "resume_gateway_url": "wss://r", "v": 10}))
+    assert isinstance(out, list) and any(isinstance(o, StateChanged) for o in out)
+    assert m.state == ShardState.ACTIVE
+
+
+def test_an_unwanted_dispatch_is_tracked_and_not_parsed() -> None:
+    m = active(wanted=MESSAGE_CREATE)
+    to_active(m)
+    # d is not valid JSON: it would fail if parsed, and nobody asked for TYPING_START.
+    assert m.on_message(1.0, b'{"t":"TYPING_START","s":2,"op":0,"d":{"broken"}') is None
+    assert m.sequence == 2
+    assert m.dispatches == 2  # READY and this one
+
+
+def test_a_wanted_dispatch_comes_back_parsed() -> None:
+    m = active(wanted=MESSAGE_CREATE)
+    to_active(m)
+    assert m.on_message(1.0, frame("MESSAGE_CREATE", 2, {"content": "hi"})) == (2, "MESSAGE_CREATE", {"content": "hi"})
+    assert m.sequence == 2
+
+
+@pytest.mark.parametrize("wanted", [MESSAGE_CREATE, int(EventTypeFlags.DISPATCHES)], ids=["probe", "parse-all"])
+def test_duplicates_are_dropped_on_both_paths(wanted: int) -> None:
+    m = active(wanted=wanted)
+    to_active(m)
+    got = [m.on_message(1.0, frame("MESSAGE_CREATE", s, {"n": s})) for s in (2, 3, 3, 2, 4)]
+    assert [g[0] for g in got if isinstance(g, tuple)] == [2, 3, 4]
+    assert got[2] is None and got[3] is None
+    assert m.duplicates_dropped == 2
+    assert m.dispatches == 4
+
+
+def test_wanting_every_dispatch_parses_once_and_reads_the_dict() -> None:
+    m = active(wanted=int(EventTypeFlags.all()))
+    assert m.wanted == int(EventTypeFlags.DISPATCHES)  # gateway-level bits are not dispatches
+    to_active(m)
+    # Any key order works on this path: the parsed dict is read.
+    data = orjson.dumps({"op": 0, "d": {"x": 1}, "s": 5, "t": "TYPING_START"})
+    assert m.on_message(1.0, data) == (5, "TYPING_START", {"x": 1})
+
+
+def test_an_invalid_wanted_dispatch_is_reported_not_raised() -> None:
+    m = active(wanted=MESSAGE_CREATE)
+    to_active(m)
+    out = m.on_message(1.0, b'{"t":"MESSAGE_CREATE","s":2,"op":0,"d":{"broken"}')
+    assert isinstance(out, list) and len(out) == 1 and isinstance(out[0], ReceiveError)
+    assert "secret-token" not in str(out[0].error)
+    assert m.state == ShardState.ACTIVE and m.sequence == 2
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        orjson.dumps({"op": 0, "s": 2, "t": "MESSAGE_CREATE", "d": {}}),  # another key order
+        b'{"t": "MESSAGE_CREATE", "s": 2, "op": 0, "d": {}}',  # whitespace
+        b'{"t":"SOMETHING_NEW","s":2,"op":0,"d":{}}',  # a name this version does not know
+        b'{"t":"MESSAGE_CREATE","s":02,"op":0,"d":{}}',  # not JSON: a leading zero
+    ],
+    ids=["key-order", "whitespace", "unknown-name", "leading-zero"],
+)
+def test_other_layouts_take_the_general_path(data: bytes) -> None:
+    m = active(wanted=MESSAGE_CREATE)
+    to_active(m)
+    out = m.on_message(1.0, data)
+    reference = active(wanted=MESSAGE_CREATE)
+    to_active(reference, lambda d: reference.on_frame(0.0, d))
+    assert repr(out) == repr(reference.on_frame(1.0, data))  # errors compare by identity: their reprs
+    assert m.sequence == reference.sequence
+
+
+def test_control_frames_and_ready_come_back_as_lists() -> None:
+    m = active()
+    out = m.on_message(0.0, frame(None, None, {"heartbeat_interval": 41250}, op=10))
+    assert isinstance(out, list)
+    m.on_identify_granted(0.0)
+    out = m.on_message(0.0, frame("READY", 1, {"session_id": "s", "v": 10}))
+    assert isinstance(out, list) and [o.name for o in out if isinstance(o, Received)] == ["READY"]
+
+
+def test_text_frames_and_compressed_frames_give_the_same_answers() -> None:
+    compressor = zstandard.ZstdCompressor().compressobj()
+
+    def zstd(data: bytes) -> bytes:
+        return compressor.compress(data) + compressor.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
+
+    plain, packed = active(wanted=MESSAGE_CREATE), active("zstd-stream", wanted=MESSAGE_CREATE)
+    to_active(plain, lambda d: plain.on_message(0.0, d.decode()))
+    to_active(packed, lambda d: packed.on_message(0.0, zstd(d)))
+    for s, t in enumerate(["TYPING_START", "MESSAGE_CREATE", "TYPING_START"], start=2):
+        data = frame(t, s, {"s": s})
+        assert plain.on_message(1.0, data.decode()) == packed.on_message(1.0, zstd(data))
+    assert plain.sequence == packed.sequence == 4
+
+
+def test_nothing_is_read_when_not_connected() -> None:
+    m = active(wanted=MESSAGE_CREATE)
+    to_active(m)
+    m.on_closed(1.0, 4000, "")
+    assert m.on_message(1.0, frame("MESSAGE_CREATE", 2, {})) is None
+    assert m.sequence == 1
+
+
+def test_a_broken_compressed_message_resumes() -> None:
+    m = active("zstd-stream", wanted=MESSAGE_CREATE)
+    out = m.on_message(0.0, b"not zstd at all")
+    assert isinstance(out, list) and any(isinstance(o, ReceiveError) for o in out)
