@@ -35,11 +35,11 @@ CASES = [
 ]
 LAYERS = [
     "aiohttp receive + event loop",
-    "driver loop (shard._run_connection)",
+    "driver loop (shard._receive: the loop, delivery to subscribers)",
     "inflate",
-    "envelope",
+    "envelope (general path)",
     "machine",
-    "shard dispatch (_feed/_on_received/_emit)",
+    "shard, general path (_feed/_on_received/_emit)",
     "orjson parse",
     "event build + field reads",
     "Rx delivery",
@@ -66,13 +66,17 @@ def layer_of(func: str, path: str, source: str) -> str:
     if path.startswith("rxgateway/machine/inflate"):
         return "inflate"
     if path.startswith("rxgateway/protocol/envelope"):
-        return "envelope"
+        return "envelope (general path)"
     if path.startswith(("rxgateway/machine/", "rxgateway/protocol/")):
         return "machine"
     if path.startswith("rxgateway/events/"):
         return "event build + field reads"
     if path.startswith("rxgateway/shard"):
-        return "driver loop (shard._run_connection)" if func.endswith("_run_connection") else "shard dispatch (_feed/_on_received/_emit)"
+        if re.search(r"\bcls\(", source):  # the typed event built inline by the loop
+            return "event build + field reads"
+        if func.endswith(("_receive", "_run_connection")):
+            return "driver loop (shard._receive: the loop, delivery to subscribers)"
+        return "shard, general path (_feed/_on_received/_emit)"
     if path.startswith(("reactivex/", "rxgateway/ops/")):
         return "Rx delivery"
     if path.startswith(("aiohttp/", "asyncio/", "selectors", "socket", "ssl")) or "/asyncio/" in path:

@@ -8,7 +8,14 @@ Rules of this file:
 - It owns no socket, no task and no clock. Time comes in as ``now`` (monotonic
   seconds); randomness comes from an injected ``rng``. Each input returns a list of
   actions for the driver and outputs for observers (see :mod:`.outputs`).
-- It does not know who listens, what they want parsed, or how frames travel.
+- It does not know who listens or how frames travel. It knows which dispatch types
+  are wanted (:attr:`ShardMachine.wanted`, a bit mask the driver keeps up to date),
+  because deciding what to parse is part of reading the protocol: an unwanted
+  dispatch has its sequence tracked and is never parsed.
+
+The receive loop calls :meth:`ShardMachine.on_message`, which answers the common case
+(a dispatch in the gateway's usual layout) with ``None`` or a ``(sequence, name, d)``
+tuple, and everything else with the same list of outputs as :meth:`ShardMachine.on_frame`.
 
 Theory of operation. A connection's life is: ``Connect`` → ``on_connected`` →
 Hello (op 10) arrives → heartbeat timer armed at ``interval × U[0,1)`` → Resume is
