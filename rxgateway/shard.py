@@ -105,16 +105,28 @@ class _Link:
     """One websocket connection: a writer task that sends frames in order, and the
     means to close or abandon the socket."""
 
+    # The writer waits on a list and one future rather than an asyncio.Queue: a Queue
+    # holds four deques (~3 KiB per shard, times a thousand idle shards).
+    __slots__ = ("ws", "_items", "_wake", "_writer")
+
     def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         self.ws = ws
-        self._queue: asyncio.Queue[bytes | tuple[int, str] | None] = asyncio.Queue()
+        #: Frames to send; a ``(code, reason)`` closes, ``None`` stops the writer.
+        self._items: list[bytes | tuple[int, str] | None] = []
+        self._wake: asyncio.Future[None] | None = None
         self._writer = asyncio.get_running_loop().create_task(self._write())
 
+    def _put(self, item: bytes | tuple[int, str] | None) -> None:
+        self._items.append(item)
+        wake = self._wake
+        if wake is not None and not wake.done():
+            wake.set_result(None)
+
     def send(self, data: bytes) -> None:
-        self._queue.put_nowait(data)
+        self._put(data)
 
     def close(self, code: int, reason: str) -> None:
-        self._queue.put_nowait((code, reason))
+        self._put((code, reason))
 
     def drop(self) -> None:
         """Abandon the connection: shut the socket down with no close frame."""
@@ -124,12 +136,17 @@ class _Link:
                 sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
-        self._queue.put_nowait(None)
+        self._put(None)
 
     async def _write(self) -> None:
-        ws = self.ws
+        ws, items = self.ws, self._items
+        loop = asyncio.get_running_loop()
         while True:
-            item = await self._queue.get()
+            if not items:
+                self._wake = loop.create_future()
+                await self._wake
+                continue
+            item = items.pop(0)
             if item is None:
                 return
             if isinstance(item, tuple):
@@ -149,7 +166,7 @@ class _Link:
     async def finish(self) -> None:
         """Wait for the writer to end (after a close or drop), or stop it."""
         if not self._writer.done():
-            self._queue.put_nowait(None)
+            self._put(None)
         try:
             await self._writer
         except asyncio.CancelledError:

@@ -117,14 +117,15 @@ class _Timer:
     recomputation, so reading the deadline after every frame costs next to nothing."""
 
     def __set_name__(self, owner: type, name: str) -> None:
+        # The value lives in the slot of this name (in ShardMachine.__slots__).
         self._slot = "_timer" + name
 
     def __get__(self, obj: Any, owner: type | None = None) -> float | None:
-        return obj.__dict__.get(self._slot)  # type: ignore[no-any-return]
+        return getattr(obj, self._slot)  # type: ignore[no-any-return]
 
     def __set__(self, obj: Any, value: float | None) -> None:
-        obj.__dict__[self._slot] = value
-        obj.__dict__["_deadline_dirty"] = True
+        setattr(obj, self._slot, value)
+        obj._deadline_dirty = True
 
 
 class ShardMachine:
@@ -140,6 +141,18 @@ class ShardMachine:
         if m.deadline is not None and now >= m.deadline:
             actions = m.on_timeout(now)        # heartbeats, reconnects, held commands
     """
+
+    # Slots, not a __dict__: ~1 KiB less per shard, times a thousand idle shards.
+    __slots__ = (
+        "_awaiting_ack", "_close_frame", "_connected", "_connecting", "_deadline",
+        "_deadline_dirty", "_ended_by_us", "_failures", "_handshake", "_heartbeat_interval",
+        "_hello", "_identify_requested", "_inflate", "_inflater", "_latency", "_outbox",
+        "_parse_all", "_pause_before_reconnect", "_ratelimiter", "_reached_session",
+        "_receiving", "_resume_url", "_rng", "_sequence", "_session_id", "_started",
+        "_state", "_wanted", "config", "dispatches", "duplicates_dropped", "shard_id",
+        "_timer_reconnect_at", "_timer_heartbeat_at", "_timer_hello_by",
+        "_timer_send_blocked_until",
+    )  # fmt: skip
 
     _reconnect_at = _Timer()
     _heartbeat_at = _Timer()

@@ -573,3 +573,17 @@ def test_a_control_payload_with_a_broken_d_is_reported_not_raised(t: str | None)
         m.on_identify_granted(0.0)
     out = m.on_frame(0.0, frame)
     assert of(out, ReceiveError) and of(out, Close)[0].code == 4000
+
+
+def test_a_machine_keeps_its_state_in_slots() -> None:
+    """A thousand idle shards each hold one machine: no per-instance dict (~1 KiB)."""
+    m = ShardMachine(ShardId(0, 1), Config("secret-token", Intents.GUILDS))
+    assert not hasattr(m, "__dict__")
+    with pytest.raises(AttributeError):
+        m.not_an_attribute = 1  # type: ignore[attr-defined]
+    # The timer attributes still live in slots and still mark the deadline stale.
+    assert m.deadline is None
+    m._reconnect_at = 5.0
+    assert m.deadline == 5.0
+    m._reconnect_at = None
+    assert m.deadline is None
