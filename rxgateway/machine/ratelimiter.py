@@ -24,6 +24,7 @@ Example::
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from typing import Final
 
 __all__ = ["MIN_NONRESERVED", "PERIOD", "PERMITS", "SERVER_REQUESTED_BEATS", "CommandRatelimiter", "nonreserved"]
@@ -107,11 +108,8 @@ class CommandRatelimiter:
     def _release(self, now: float) -> int:
         """Drop the permits released by ``now``; return how many are still taken."""
         releases = self._releases
-        released = 0
-        for release in releases:
-            if release > now:
-                break
-            released += 1
+        # Sorted, since ``now`` never goes backwards: the released ones are a prefix.
+        released = bisect_right(releases, now)
         if released:
             del releases[:released]
         return len(releases)
