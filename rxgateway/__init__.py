@@ -15,6 +15,7 @@ from . import ops
 from .config import DEFAULT_API_URL, DEFAULT_GATEWAY_URL, Config
 from .errors import (
     AuthenticationError,
+    CommandsNotSentError,
     CompressionError,
     ConnectError,
     DeserializationError,
@@ -22,6 +23,7 @@ from .errors import (
     FatalCloseError,
     GatewayError,
     HTTPError,
+    IdentifyQueueError,
     PayloadTooLargeError,
     SendError,
     ShardClosedError,
@@ -68,6 +70,7 @@ __all__ = [
     "CloseCode",
     "CloseFrame",
     "Command",
+    "CommandsNotSentError",
     "CompressionError",
     "Config",
     "ConnectError",
@@ -81,6 +84,7 @@ __all__ = [
     "GatewayError",
     "GroupSender",
     "HTTPError",
+    "IdentifyQueueError",
     "InMemoryQueue",
     "Intents",
     "Latency",

@@ -86,7 +86,9 @@ class Config:
     proxy: str | None = None
     api_url: str = DEFAULT_API_URL
     connect_timeout: float = CONNECT_TIMEOUT
-    _ssl: list[ssl.SSLContext] = field(default_factory=list, compare=False)
+    # The TLS context, built on first use. Not an __init__ field: dataclasses.replace
+    # would hand the copy the same list, and a copy with other ``tls`` would share it.
+    _ssl: list[ssl.SSLContext] = field(default_factory=list, compare=False, init=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.token, str) or not self.token.strip():
@@ -127,7 +129,7 @@ class Config:
     def replace(self, **changes: Any) -> Config:
         """A copy with ``changes``; the queue and TLS context are shared unless replaced."""
         new = dataclasses.replace(self, **changes)
-        if "tls" not in changes:
+        if "tls" not in changes:  # same trust: share the context (built once for all)
             object.__setattr__(new, "_ssl", self._ssl)
         return new
 

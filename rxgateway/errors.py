@@ -59,6 +59,22 @@ class ShardClosedError(SendError):
     """The shard was closed; nothing more can be sent through it."""
 
 
+class CommandsNotSentError(SendError):
+    """Commands the shard had accepted were never written: it closed for good with them
+    still queued. Reported as an error event, never dropped silently. ``payloads``
+    holds them in order (serialised JSON), to be sent through another shard or later.
+    """
+
+    def __init__(self, message: str, payloads: tuple[bytes, ...] = ()) -> None:
+        self.payloads = payloads
+        super().__init__(message)
+
+
+class IdentifyQueueError(GatewayError):
+    """The identify queue failed to grant a permit (its ``acquire`` raised: a Redis
+    queue whose server is down, say). The shard reports it and asks again, backing off."""
+
+
 class ConnectError(GatewayError):
     """Connecting to the gateway failed (the shard retries with backoff)."""
 

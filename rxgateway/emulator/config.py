@@ -15,8 +15,12 @@ from __future__ import annotations
 import base64
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..protocol import CloseCode
+
+if TYPE_CHECKING:
+    from .faults import Fault
 
 #: Bind to loopback only unless told otherwise: the control API injects faults.
 LOOPBACK = "127.0.0.1"
@@ -40,7 +44,8 @@ DEFAULT_GATEWAY_VERSION = 6
 #: How long a dropped session can be resumed (§3.9 [EMU]: "a few minutes", default 120 s).
 RESUME_WINDOW_S = 120.0
 #: Dispatches kept per session for replay. Bounded so a 1M-event burst does not hold
-#: gigabytes; a Resume from further back gets op 9 d:false.
+#: gigabytes; a Resume from further back gets op 9 d:false. Large enough for the
+#: backlog of a long outage (tens of thousands of events); ``None`` keeps everything.
 REPLAY_BUFFER_LENGTH = 50_000
 #: 120 client payloads per 60 s per connection, heartbeats included (§5.1).
 PAYLOAD_LIMIT = 120
@@ -67,6 +72,9 @@ RECONNECT_CLOSE_DELAY_S = 2.0
 INVALID_SESSION_CLOSE_DELAY_S = 2.0
 #: The close code used after op 7 / op 9 and for a late heartbeat: resumable (§4.1).
 SERVER_CLOSE_CODE = int(CloseCode.UNKNOWN_ERROR)
+#: The faults ``fault_every_dispatches`` cycles through unless told otherwise: every
+#: way a gateway node can go away in the middle of a replay (§3.6 "When to resume").
+DEFAULT_DISPATCH_FAULTS = ("reconnect", "invalid_session:true", "close:4000", "drop")
 #: Request Guild Members for all members: once per guild per 30 s (§5.4).
 MEMBERS_REQUEST_WINDOW_S = 30.0
 #: Presence updates: 5 per 20 s (§5.4); the emulator ignores and records the extra ones.
@@ -119,7 +127,8 @@ class EmulatorConfig:
     heartbeat_timeout_close_code: int = SERVER_CLOSE_CODE
     versions: frozenset[int] = SUPPORTED_VERSIONS
     resume_window_s: float = RESUME_WINDOW_S
-    replay_buffer_length: int = REPLAY_BUFFER_LENGTH
+    #: Dispatches each session keeps for Resume; ``None``: unbounded.
+    replay_buffer_length: int | None = REPLAY_BUFFER_LENGTH
     payload_limit: int = PAYLOAD_LIMIT
     payload_window_s: float = PAYLOAD_WINDOW_S
     identify_window_s: float = IDENTIFY_WINDOW_S
@@ -151,6 +160,13 @@ class EmulatorConfig:
     payload_compression_threshold: int = PAYLOAD_COMPRESSION_THRESHOLD
     #: Chaos: the probability that a generated or injected dispatch is delivered twice.
     duplicate_rate: float = 0.0
+    #: Faults by dispatch count: on every connection, each time this many more dispatch
+    #: frames have been written to its socket, apply the next of ``dispatch_faults``
+    #: (see :class:`~rxgateway.emulator.faults.DispatchFaultPlan`); ``None``: off.
+    fault_every_dispatches: int | None = None
+    #: The faults ``fault_every_dispatches`` cycles through, as :class:`Fault` objects or
+    #: ``KIND[:ARG]`` strings (``"close:4000"``, ``"invalid_session:true"``).
+    dispatch_faults: tuple[Fault | str, ...] = DEFAULT_DISPATCH_FAULTS
     #: Add ``"emu_sent_ns": time.perf_counter_ns()`` to every generated dispatch ``d``.
     stamp: bool = False
     #: A recording (``rxgateway run --record``) to serve to every session after its

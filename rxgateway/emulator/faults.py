@@ -5,28 +5,44 @@ shard number, a connection id, a session id, or every open connection). The same
 faults are reachable from the command line (``--fault KIND[:ARG]``) and the HTTP
 control API (``POST /_emulator/faults``).
 
+Faults can also be timed in dispatches rather than seconds: a
+:class:`DispatchFaultPlan` (``EmulatorConfig.fault_every_dispatches`` and
+``dispatch_faults``, ``--fault-every-dispatches N``, ``GatewayEmulator.
+schedule_dispatch_faults``) applies the next fault of a cycle each time a connection
+has *written* another N dispatch frames to its socket, so a fault lands reliably in
+the middle of a Resume's replay. A closing fault (:data:`CLOSING_FAULTS`) fired that
+way ends the stream exactly there: nothing queued behind it is written (the session's
+replay buffer keeps it), op 7 / op 9 go out next, and the close follows after the
+usual delay.
+
 Example::
 
     >>> Fault.parse("close:4009")
     Fault(kind=<FaultKind.CLOSE: 'close'>, code=4009, resumable=False, chunk_bytes=16)
     >>> Fault.from_json({"fault": "invalid_session", "resumable": True}).resumable
     True
+    >>> plan = DispatchFaultPlan.make(1000, ["reconnect", "close:4000"])
+    >>> [f.kind.value for f in plan.faults]
+    ['reconnect', 'close']
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from ..protocol import CloseFrame
-from .config import SERVER_CLOSE_CODE
+from .config import DEFAULT_DISPATCH_FAULTS, SERVER_CLOSE_CODE
 
 #: The frame size of the slow-link fault: small enough that any payload spans frames.
 SLOW_LINK_CHUNK_BYTES = 16
 
 
 class FaultKind(enum.Enum):
+    """What goes wrong (the ``KIND`` of ``--fault KIND[:ARG]``)."""
+
     CLOSE = "close"
     DROP = "drop"
     ZOMBIE = "zombie"
@@ -39,6 +55,14 @@ class FaultKind(enum.Enum):
     RECONNECT_BEFORE_HELLO = "reconnect_before_hello"
     RAW = "raw"
     BAD_HELLO = "bad_hello"
+    CORRUPT_DISPATCH = "corrupt_dispatch"
+
+
+#: Faults that end the connection they hit (the session stays resumable unless
+#: ``invalid_session:false``).
+CLOSING_FAULTS = frozenset({FaultKind.CLOSE, FaultKind.DROP, FaultKind.RECONNECT, FaultKind.INVALID_SESSION})
+#: Faults that arm the next new connection instead of hitting an open one.
+NEXT_CONNECTION_FAULTS = frozenset({FaultKind.RECONNECT_BEFORE_HELLO, FaultKind.BAD_HELLO})
 
 
 #: What each fault does, and its argument (shown by ``rxgateway emulate --help``).
@@ -68,6 +92,11 @@ FAULT_HELP: dict[FaultKind, str] = {
     FaultKind.BAD_HELLO: (
         "bad_hello[:MS]  the next new connection gets Hello with heartbeat_interval MS (default 0) "
         "(needs no target)"
+    ),
+    FaultKind.CORRUPT_DISPATCH: (
+        'corrupt_dispatch  the next dispatch written goes out with a valid head {"t":NAME,"s":N,"op":0,"d": '
+        "but its d cut short (not JSON), compressed like any payload; the replay buffer keeps the good "
+        "one, so closing with 4000 and resuming from N-1 gets it back"
     ),
 }
 
@@ -149,6 +178,14 @@ class Fault:
         return cls(FaultKind.BAD_HELLO, interval_ms=interval_ms)
 
     @classmethod
+    def corrupt_dispatch(cls) -> Fault:
+        """The next dispatch written on the connection keeps its head
+        (``{"t":"NAME","s":N,"op":0,"d":``) but loses the second half of its ``d`` (so
+        the payload is not JSON); it is compressed like any payload, so the stream stays
+        decodable. The session's replay buffer holds the intact frame."""
+        return cls(FaultKind.CORRUPT_DISPATCH)
+
+    @classmethod
     def parse(cls, text: str) -> Fault:
         """``KIND[:ARG]`` as on the command line: ``close:4009``, ``invalid_session:true``,
         ``slow_link:32``. Raises ``ValueError`` naming the problem."""
@@ -193,6 +230,41 @@ class Fault:
             data=data.encode(),
             frame=frame,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchFaultPlan:
+    """Faults by dispatch count: on every connection, each time ``every`` more dispatch
+    frames have been written to its socket (counted by the writer, not when queued),
+    the next fault of ``faults`` is applied at exactly that point of the stream.
+
+    The cycle is kept per session (across its connections): the k-th fault that hits
+    a session is ``faults[k % len(faults)]``, so with one session the order is fixed
+    whatever the timing. A closing fault (:data:`CLOSING_FAULTS`) stops the
+    connection's dispatches right there (the frames queued behind it are dropped and
+    stay in the session's replay buffer); op 7 / op 9 go out next and the close
+    follows after the configured delay; a drop flushes what was written first. Other
+    faults (``corrupt_dispatch``, ``request_heartbeat``, ``invalid_json``, ...) apply
+    there too and counting goes on.
+    """
+
+    every: int
+    faults: tuple[Fault, ...]
+
+    def __post_init__(self) -> None:
+        if isinstance(self.every, bool) or not isinstance(self.every, int) or self.every < 1:
+            raise ValueError(f"fault every N dispatches needs a positive integer N, got {self.every!r}")
+        if not self.faults:
+            raise ValueError("fault every N dispatches needs at least one fault")
+        for fault in self.faults:
+            if fault.kind in NEXT_CONNECTION_FAULTS:
+                raise ValueError(f"{fault.kind.value} arms the next connection; it cannot be timed in dispatches")
+
+    @classmethod
+    def make(cls, every: int, faults: Iterable[Fault | str] = DEFAULT_DISPATCH_FAULTS) -> DispatchFaultPlan:
+        """A plan from :class:`Fault` objects and/or ``KIND[:ARG]`` strings (parsed with
+        :meth:`Fault.parse`). Raises ``ValueError`` for a bad fault or count."""
+        return cls(every, tuple(f if isinstance(f, Fault) else Fault.parse(f) for f in faults))
 
 
 def _int(text: str, name: str) -> int:

@@ -19,8 +19,10 @@ Outputs (for observers):
 - :class:`Received`: an inbound gateway payload, raw, with what the machine read of it.
   When an input returns a lone ``Received`` (a dispatch, an ACK), nothing else changed:
   no state, no timer. Drivers may rely on that for their per-frame fast path.
-- :class:`StateChanged`, :class:`Closed` (every connection's end), :class:`ReceiveError`
-  (a recoverable problem with an inbound frame), :class:`Fatal` (the shard is over).
+- :class:`StateChanged`, :class:`Closed` (every connection's end), :class:`Problem`
+  (something went wrong and the shard goes on: an inbound frame it could not read, an
+  identify queue that failed, commands it could not send), :class:`Fatal` (the shard
+  is over).
 """
 
 from __future__ import annotations
@@ -109,10 +111,16 @@ class Closed:
 
 
 @dataclass(frozen=True, slots=True)
-class ReceiveError:
-    """A recoverable problem with an inbound frame; the shard goes on (or resumes)."""
+class Problem:
+    """Something went wrong and the shard goes on (or resumes): a frame it could not
+    read, an identify queue that raised, commands that could not be sent. Never
+    silent: the driver logs it and hands it to observers as an error event."""
 
     error: GatewayError
+
+
+#: The former name of :class:`Problem`, when it only reported inbound frames.
+ReceiveError = Problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,4 +131,4 @@ class Fatal:
 
 
 Action = Connect | Send | Close | Drop | RequestIdentify | CancelIdentify
-Output = Action | Received | StateChanged | Closed | ReceiveError | Fatal
+Output = Action | Received | StateChanged | Closed | Problem | Fatal

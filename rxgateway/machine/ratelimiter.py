@@ -6,9 +6,11 @@ them and the rest, :attr:`CommandRatelimiter.max`, are usable by Identify, Resum
 and user commands (twilight.md §2.10). Heartbeats and close frames bypass the
 limiter.
 
-The algorithm is a sliding-window log: every permit taken is released exactly
-:data:`PERIOD` seconds after it was taken, so any window of :data:`PERIOD` seconds
-holds at most ``max`` acquisitions. Sans-I/O: the time is passed in as ``now``
+The algorithm is a sliding-window log: every permit taken is released
+:data:`PERIOD` + :data:`MARGIN` seconds after it was taken. The gateway counts a
+payload from when it *receives* it, which is later than when the limiter *decided*
+to send it (the writer, the network); without the margin, a burst released exactly
+60 s after the first one lands inside the gateway's window and is closed with 4008. Sans-I/O: the time is passed in as ``now``
 (monotonic seconds), and nothing ever blocks; :meth:`CommandRatelimiter.next_available`
 says how long to wait. A new limiter is made on every Hello.
 
@@ -17,8 +19,8 @@ Example::
     >>> limiter = CommandRatelimiter(heartbeat_interval=41.25)
     >>> limiter.max, limiter.acquire(now=0.0), limiter.available(now=0.0)
     (117, True, 116)
-    >>> limiter.available(now=60.0)
-    117
+    >>> limiter.available(now=60.0), limiter.available(now=60.0 + MARGIN)
+    (116, 117)
 """
 
 from __future__ import annotations
@@ -27,13 +29,19 @@ import math
 from bisect import bisect_right
 from typing import Final
 
-__all__ = ["MIN_NONRESERVED", "PERIOD", "PERMITS", "SERVER_REQUESTED_BEATS", "CommandRatelimiter", "nonreserved"]
+__all__ = ["MARGIN", "MIN_NONRESERVED", "PERIOD", "PERMITS", "SERVER_REQUESTED_BEATS", "CommandRatelimiter", "nonreserved"]
 
 #: Payloads Discord accepts per connection per :data:`PERIOD` (GATEWAY.md §5.1).
 PERMITS: Final = 120
 
 #: The length of Discord's send window, in seconds (GATEWAY.md §5.1).
 PERIOD: Final = 60.0
+
+#: Seconds a permit is held beyond :data:`PERIOD`: the time a payload may take from the
+#: limiter's decision to the gateway's receipt (the writer's queue, a busy event loop,
+#: one-way latency). The same reason as the identify queue's margin; it costs 1/60 of
+#: the sustained command rate.
+MARGIN: Final = 1.0
 
 #: Usable permits never drop below this, whatever the heartbeat interval: a faulty
 #: gateway announcing a tiny interval must not starve commands, so at most 10
@@ -42,6 +50,10 @@ MIN_NONRESERVED: Final = PERMITS - 10
 
 #: Extra heartbeats reserved per period for those the server asks for with op 1.
 SERVER_REQUESTED_BEATS: Final = 1
+
+
+#: How long each permit is held.
+_HOLD: Final = PERIOD + MARGIN
 
 
 def nonreserved(heartbeat_interval: float) -> int:
@@ -79,14 +91,14 @@ class CommandRatelimiter:
         >>> all(limiter.acquire(0.0) for _ in range(limiter.max))
         True
         >>> limiter.acquire(1.0), limiter.next_available(1.0)
-        (False, 59.0)
+        (False, 60.0)
     """
 
     __slots__ = ("_max", "_releases")
 
     def __init__(self, heartbeat_interval: float) -> None:
         self._max = nonreserved(heartbeat_interval)
-        # Release times of the permits taken, oldest first: acquisition + PERIOD.
+        # Release times of the permits taken, oldest first: acquisition + PERIOD + MARGIN.
         # A list, not a deque: at most ~120 entries, and an empty deque costs ~0.7 KiB
         # per shard where an empty list costs 56 bytes.
         self._releases: list[float] = []
@@ -135,7 +147,7 @@ class CommandRatelimiter:
         """
         if self._release(now) >= self._max:
             return False
-        self._releases.append(now + PERIOD)
+        self._releases.append(now + _HOLD)
         return True
 
     def next_available(self, now: float) -> float:

@@ -31,6 +31,20 @@ The tables of reference/twilight.md §2.2 / §2.7 and GATEWAY.md §3.10, with ou
 before identifying, stale frames never cross into a new connection, and a connection
 that ends before reaching a session counts as a failed attempt, so a server that
 accepts and closes at once is met with backoff rather than a tight loop.
+
+Progress is a live session: a connection counts as a failed attempt only if it ended
+having reached nothing, neither READY/RESUMED nor a single new dispatch. A resume
+whose replay is cut short (op 7, op 9 d=true, a close or a drop in the middle of a
+long backlog) still moved the session forward, so the next connection is made at once
+and resumes from where this one stopped, however many times that happens.
+
+Nothing is lost silently: a wanted dispatch that does not parse leaves the sequence
+where it was and the connection is resumed, so the gateway sends it again (after
+:data:`MAX_CORRUPT_REPLAYS` failures of the same dispatch the session is given up and
+a new one identified, and that is reported); commands handed to a connection that
+ended before writing them come back through :meth:`ShardMachine.on_unsent`; commands
+still queued when the shard closes for good are reported; an identify queue that
+raises is retried with backoff (:meth:`ShardMachine.on_identify_failed`).
 """
 
 from __future__ import annotations
@@ -44,19 +58,21 @@ import orjson
 
 from ..errors import (
     AuthenticationError,
+    CommandsNotSentError,
     CompressionError,
     DeserializationError,
     DisallowedIntentsError,
     FatalCloseError,
     GatewayError,
+    IdentifyQueueError,
     PayloadTooLargeError,
     ShardClosedError,
 )
 from ..protocol.close import CloseAction, CloseCode, CloseFrame, close_action
 from ..protocol.commands import Identify, Resume
-from ..protocol.envelope import DISPATCH_HEAD, PROBED_NAMES, parse_payload, read_envelope
+from ..protocol.envelope import DISPATCH_HEAD, PROBED_NAMES, event_bit, parse_payload, read_envelope
 from ..protocol.event_type import EventTypeFlags
-from ..protocol.opcode import API_VERSION
+from ..protocol.opcode import API_VERSION, OpCode
 from ..protocol.shard_id import ShardId
 from .backoff import backoff_delay, invalid_session_delay
 from .inflate import Inflater, make_inflater
@@ -69,8 +85,8 @@ from .outputs import (
     Drop,
     Fatal,
     Output,
+    Problem,
     Received,
-    ReceiveError,
     RequestIdentify,
     Send,
     StateChanged,
@@ -92,12 +108,18 @@ RESUME_CLOSE = CloseFrame.RESUME
 #: The close frame the shard sends when the session is gone anyway (op 9 d=false).
 DROP_SESSION_CLOSE = CloseFrame.NORMAL
 
-_OP_DISPATCH = 0
-_OP_HEARTBEAT = 1
-_OP_RECONNECT = 7
-_OP_INVALID_SESSION = 9
-_OP_HELLO = 10
-_OP_HEARTBEAT_ACK = 11
+#: How many times the same dispatch may arrive unreadable before the session is given
+#: up: each time the connection is resumed so the gateway sends it again; a frame
+#: that stays broken would otherwise loop for ever.
+MAX_CORRUPT_REPLAYS = 3
+
+# Plain ints for the per-frame comparisons (an IntEnum compares more slowly).
+_OP_DISPATCH = int(OpCode.DISPATCH)
+_OP_HEARTBEAT = int(OpCode.HEARTBEAT)
+_OP_RECONNECT = int(OpCode.RECONNECT)
+_OP_INVALID_SESSION = int(OpCode.INVALID_SESSION)
+_OP_HELLO = int(OpCode.HELLO)
+_OP_HEARTBEAT_ACK = int(OpCode.HEARTBEAT_ACK)
 
 _loads = orjson.loads
 _dispatch_head = DISPATCH_HEAD.match
@@ -144,20 +166,22 @@ class ShardMachine:
 
     # Slots, not a __dict__: ~1 KiB less per shard, times a thousand idle shards.
     __slots__ = (
-        "_awaiting_ack", "_close_frame", "_connected", "_connecting", "_deadline",
-        "_deadline_dirty", "_ended_by_us", "_failures", "_handshake", "_heartbeat_interval",
+        "_awaiting_ack", "_close_frame", "_connected", "_connecting", "_corrupt_count", "_corrupt_seq",
+        "_deadline", "_deadline_dirty", "_dispatches_at_connect", "_ended_by_us", "_failures",
+        "_handshake", "_heartbeat_interval", "_identify_failures",
         "_hello", "_identify_requested", "_inflate", "_inflater", "_latency", "_outbox",
         "_parse_all", "_pause_before_reconnect", "_ratelimiter", "_reached_session",
         "_receiving", "_resume_url", "_rng", "_sequence", "_session_id", "_started",
         "_state", "_wanted", "config", "dispatches", "duplicates_dropped", "shard_id",
         "_timer_reconnect_at", "_timer_heartbeat_at", "_timer_hello_by",
-        "_timer_send_blocked_until",
+        "_timer_send_blocked_until", "_timer_identify_retry_at",
     )  # fmt: skip
 
     _reconnect_at = _Timer()
     _heartbeat_at = _Timer()
     _hello_by = _Timer()
     _send_blocked_until = _Timer()
+    _identify_retry_at = _Timer()
 
     def __init__(self, shard_id: ShardId, config: Config, *, rng: Callable[[], float] = random.random) -> None:
         self._deadline: float | None = None
@@ -190,6 +214,9 @@ class ShardMachine:
         self._ratelimiter: CommandRatelimiter | None = None
         self._latency = Latency()
         self._identify_requested = False
+        #: Consecutive identify queue failures on this connection (the retry backoff).
+        self._identify_failures = 0
+        self._identify_retry_at = None
         self._handshake: tuple[bytes, str] | None = None
         self._send_blocked_until = None
         # Between connections.
@@ -198,6 +225,13 @@ class ShardMachine:
         #: Consecutive connections that ended (or failed to open) without reaching a
         #: session: the backoff exponent, shown as ``Disconnected(attempts)``.
         self._failures = 0
+        #: :attr:`dispatches` when the current connection opened: more at its end means
+        #: the connection moved the session forward (see "Progress" above).
+        self._dispatches_at_connect = 0
+        #: The sequence after which a wanted dispatch did not parse, and how many times
+        #: in a row it came back unreadable.
+        self._corrupt_seq: int | None = None
+        self._corrupt_count = 0
         # Commands from the user: kept across reconnects, sent once identified.
         # Made on first use: an empty deque costs ~0.7 KiB, times a thousand idle shards.
         self._outbox: deque[bytes] | None = None
@@ -260,7 +294,13 @@ class ShardMachine:
             self._deadline_dirty = False
             times = [
                 t
-                for t in (self._reconnect_at, self._heartbeat_at, self._hello_by, self._send_blocked_until)
+                for t in (
+                    self._reconnect_at,
+                    self._heartbeat_at,
+                    self._hello_by,
+                    self._send_blocked_until,
+                    self._identify_retry_at,
+                )
                 if t is not None
             ]
             self._deadline = min(times) if times else None
@@ -282,6 +322,7 @@ class ShardMachine:
         self._ended_by_us = False
         self._receiving = True
         self._reached_session = False
+        self._dispatches_at_connect = self.dispatches
         self._hello = False
         self._handshake = None
         if self._inflater is not None:
@@ -319,7 +360,7 @@ class ShardMachine:
             try:
                 inflated = self._inflater.feed(data)
             except CompressionError as exc:
-                return self._recoverable(now, exc, "decompression failed")
+                return self._unreadable(now, exc)
             if inflated is None:
                 return []
             payload = inflated
@@ -353,7 +394,7 @@ class ShardMachine:
             try:
                 inflated = inflate(data)
             except CompressionError as exc:
-                return self._recoverable(now, exc, "decompression failed")
+                return self._unreadable(now, exc)
             if inflated is None:
                 return None
             payload = inflated
@@ -386,14 +427,17 @@ class ShardMachine:
         if last is not None and seq <= last:
             self.duplicates_dropped += 1
             return None
+        if not self._wanted & known[1]:
+            self._sequence = seq
+            self.dispatches += 1
+            return None
+        try:  # parsed before the sequence moves: a dispatch that does not parse is replayed
+            d = _loads(payload)["d"]
+        except ValueError:  # orjson.JSONDecodeError
+            return self._unreadable(now, DeserializationError(f"dispatch {known[0]} (sequence {seq}) is not valid JSON", payload))
         self._sequence = seq
         self.dispatches += 1
-        if not self._wanted & known[1]:
-            return None
-        try:
-            return seq, known[0], _loads(payload)["d"]
-        except ValueError:  # orjson.JSONDecodeError
-            return [ReceiveError(DeserializationError(f"dispatch {known[0]} is not valid JSON", payload))]
+        return seq, known[0], d
 
     @property
     def wanted(self) -> int:
@@ -412,7 +456,7 @@ class ShardMachine:
         try:
             op, seq, name = read_envelope(payload)
         except DeserializationError as exc:
-            return self._recoverable(now, exc, "undecodable payload")
+            return self._unreadable(now, exc)
         if op == _OP_DISPATCH:
             if name == "READY" or name == "RESUMED":
                 try:  # the envelope scan does not check d; READY's is parsed here
@@ -425,9 +469,16 @@ class ShardMachine:
                 if last is not None and seq <= last:
                     self.duplicates_dropped += 1
                     return []
+            data: dict[str, Any] | None = None
+            if self._wanted & event_bit(_OP_DISPATCH, name):  # parsed here, once, before the sequence moves
+                try:
+                    data = parse_payload(payload)[0]
+                except DeserializationError:
+                    return self._unreadable(now, DeserializationError(f"dispatch {name} (sequence {seq}) is not valid JSON", payload))
+            if seq is not None:
                 self._sequence = seq
             self.dispatches += 1
-            return [Received(_OP_DISPATCH, seq, name, payload)]
+            return [Received(_OP_DISPATCH, seq, name, payload, data)]
         if op == _OP_HEARTBEAT_ACK:
             self._awaiting_ack = False
             self._latency.record_received(now)
@@ -452,13 +503,14 @@ class ShardMachine:
                 return self._on_invalid_session(now, payload)
             except DeserializationError as exc:
                 return self._recoverable(now, exc, "undecodable Invalid Session")
-        return [ReceiveError(DeserializationError(f"unknown opcode {op} ignored", payload))]
+        return [Problem(DeserializationError(f"unknown opcode {op} ignored", payload))]
 
     def on_identify_granted(self, now: float) -> list[Output]:
         """The identify queue allowed this shard to identify."""
         if not self._identify_requested:
             return []
         self._identify_requested = False
+        self._identify_failures = 0
         if not (self._connected and self._hello and self._state.kind is StateKind.IDENTIFYING):
             return []
         identify = Identify(
@@ -470,6 +522,37 @@ class ShardMachine:
             presence=self.config.presence,
         )
         self._handshake = (identify.to_bytes(), "identify")
+        return self._flush(now)
+
+    def on_identify_failed(self, now: float, error: BaseException) -> list[Output]:
+        """The identify queue raised instead of granting a permit (a Redis queue whose
+        server is down, say). Reported, then asked again after a backoff (0, 1, 2, 4 ...
+        s), for as long as the connection lasts; never a shard stuck in Identifying."""
+        if not self._identify_requested:
+            return []
+        self._identify_requested = False
+        if not (self._connected and self._hello and self._state.kind is StateKind.IDENTIFYING):
+            return []
+        self._identify_failures += 1
+        delay = backoff_delay(self._identify_failures - 1, self._rng)
+        self._identify_retry_at = now + delay
+        failure = IdentifyQueueError(f"the identify queue failed: {error!r}; asking again in {delay:.1f} s")
+        failure.__cause__ = error
+        return [Problem(failure)]
+
+    def on_unsent(self, now: float, payloads: list[bytes]) -> list[Output]:
+        """User commands the driver had been handed (as :class:`Send` of kind
+        ``"command"``) but never wrote, because their connection ended first. They go
+        back to the front of the queue, in order, for the next connection; a shard that
+        is over reports them instead."""
+        if not payloads:
+            return []
+        outbox = self._outbox
+        if outbox is None:
+            outbox = self._outbox = deque()
+        outbox.extendleft(reversed(payloads))
+        if self._state.is_terminal:
+            return self._abandon_outbox()
         return self._flush(now)
 
     def on_closed(self, now: float, code: int | None, reason: str = "") -> list[Output]:
@@ -495,13 +578,14 @@ class ShardMachine:
             assert code is not None
             error = _FATAL_ERRORS.get(code, FatalCloseError)(code, reason)
             out += self._set_state(ShardState.FATALLY_CLOSED)
+            out += self._abandon_outbox()
             out.append(Fatal(error))
             return out
+        self._note_connection_end()
         if action is CloseAction.REIDENTIFY:
             self._drop_session()
         if code == CloseCode.RATE_LIMITED:
             self._pause_before_reconnect = True  # GATEWAY.md §3.10: back off first
-        self._note_connection_end()
         out += self._set_state(ShardState.disconnected(self._failures))
         self._schedule_reconnect(now)
         return out
@@ -524,9 +608,20 @@ class ShardMachine:
                 out += self._end_connection(Drop("no heartbeat ACK since the last beat"))
                 self._schedule_reconnect(now)
                 return out
-            assert self._heartbeat_interval is not None
-            self._heartbeat_at = max(self._heartbeat_at + self._heartbeat_interval, now)
+            interval = self._heartbeat_interval
+            assert interval is not None
+            following = self._heartbeat_at + interval
+            if following <= now:
+                # Overdue (the loop stalled past a whole interval): this beat's ACK gets
+                # the usual interval, not the moment left until a deadline already past.
+                following = now + interval
+            self._heartbeat_at = following
             out.append(self._heartbeat(now))
+        if self._identify_retry_at is not None and now >= self._identify_retry_at:
+            self._identify_retry_at = None
+            if self._connected and self._hello and self._state.kind is StateKind.IDENTIFYING:
+                self._identify_requested = True
+                out.append(RequestIdentify())
         if self._send_blocked_until is not None and now >= self._send_blocked_until:
             self._send_blocked_until = None
             out += self._flush(now)
@@ -556,6 +651,7 @@ class ShardMachine:
         out = self._set_state(ShardState.CLOSED)
         if self._connected and not self._ended_by_us:
             out += self._end_connection(Close(frame.code, frame.reason))
+        out += self._abandon_outbox()
         return out
 
     # --------------------------------------------------------------- internals
@@ -654,7 +750,7 @@ class ShardMachine:
     def _recoverable(self, now: float, error: GatewayError, why: str) -> list[Output]:
         """A bad frame: report it, close with a resumable code, resume. The resume
         replays whatever the bad frame may have carried, so nothing is lost."""
-        out: list[Output] = [ReceiveError(error)]
+        out: list[Output] = [Problem(error)]
         out += self._end_connection(Close(RESUME_CLOSE.code, why[:120]))
         self._schedule_reconnect(now)
         return out
@@ -713,15 +809,54 @@ class ShardMachine:
         self._ratelimiter = None
         self._handshake = None
         self._send_blocked_until = None
+        self._identify_retry_at = None
+        self._identify_failures = 0
         if self._identify_requested:
             self._identify_requested = False
             out.append(CancelIdentify())
         return out
 
     def _note_connection_end(self) -> None:
-        """A connection that never reached a session counts as a failed attempt."""
-        if not self._reached_session:
+        """A connection that reached its session (READY, RESUMED, or any new dispatch:
+        a replay cut short still moved the session forward) resets the backoff; one
+        that reached nothing counts as a failed attempt."""
+        if self._reached_session or self.dispatches > self._dispatches_at_connect:
+            self._failures = 0
+        else:
             self._failures += 1
+
+    def _unreadable(self, now: float, error: GatewayError) -> list[Output]:
+        """A frame that may carry a dispatch could not be read (it did not inflate, or a
+        wanted dispatch did not parse). The sequence stays where it was and the
+        connection is resumed, so the gateway sends it again; unreadable
+        :data:`MAX_CORRUPT_REPLAYS` times in a row at the same point, the session is
+        given up and a new one identified, and that is reported."""
+        after = self._sequence
+        if self._corrupt_seq == after:
+            self._corrupt_count += 1
+        else:
+            self._corrupt_seq, self._corrupt_count = after, 1
+        if self._corrupt_count < MAX_CORRUPT_REPLAYS or self._session_id is None:
+            return self._recoverable(now, error, "unreadable frame: resuming to have it again")
+        self._corrupt_seq, self._corrupt_count = None, 0
+        lost = DeserializationError(
+            f"the frame after sequence {after} arrived unreadable {MAX_CORRUPT_REPLAYS} times in a row; "
+            "the session is given up and a new one identified (the events after it are lost)",
+        )
+        self._drop_session()
+        out: list[Output] = [Problem(error), Problem(lost)]
+        out += self._end_connection(Close(DROP_SESSION_CLOSE.code, "unreadable dispatch: new session"))
+        self._schedule_reconnect(now)
+        return out
+
+    def _abandon_outbox(self) -> list[Output]:
+        """The shard is over: commands still queued can never be sent; report them."""
+        outbox = self._outbox
+        if not outbox:
+            return []
+        payloads = tuple(outbox)
+        outbox.clear()
+        return [Problem(CommandsNotSentError(f"{len(payloads)} queued command(s) not sent: shard {self.shard_id} closed", payloads))]
 
     def _schedule_reconnect(self, now: float) -> None:
         """Reconnect at once after a connection that had a session; after failures,

@@ -79,13 +79,17 @@ def test_wanting_every_dispatch_parses_once_and_reads_the_dict() -> None:
     assert m.on_message(1.0, data) == (5, "TYPING_START", {"x": 1})
 
 
-def test_an_invalid_wanted_dispatch_is_reported_not_raised() -> None:
+def test_an_invalid_wanted_dispatch_is_reported_and_replayed_not_lost() -> None:
     m = active(wanted=MESSAGE_CREATE)
     to_active(m)
     out = m.on_message(1.0, b'{"t":"MESSAGE_CREATE","s":2,"op":0,"d":{"broken"}')
-    assert isinstance(out, list) and len(out) == 1 and isinstance(out[0], ReceiveError)
+    assert isinstance(out, list) and isinstance(out[0], ReceiveError)
     assert "secret-token" not in str(out[0].error)
-    assert m.state == ShardState.ACTIVE and m.sequence == 2
+    # The sequence did not move, and the connection is closed to be resumed from 1:
+    # the gateway sends dispatch 2 again.
+    assert m.sequence == 1
+    assert [o.code for o in out if type(o).__name__ == "Close"] == [4000]
+    assert m.session is not None and m.session.sequence == 1
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 import rxgateway.machine.ratelimiter as ratelimiter_module
 from rxgateway.machine.ratelimiter import (
     MIN_NONRESERVED,
+    MARGIN,
     PERIOD,
     PERMITS,
     CommandRatelimiter,
@@ -25,6 +26,10 @@ from rxgateway.machine.ratelimiter import (
 
 #: Twilight's tests use the usual Hello interval of 42.5 s (117 usable permits).
 HEARTBEAT_INTERVAL = 42.5
+
+#: How long a permit is held: Discord's window plus the margin for the time a payload
+#: takes to reach the gateway after the limiter let it go.
+HOLD = PERIOD + MARGIN
 
 #: The fake clock's small step: 1/64 s, exact in binary (twilight uses 20 ms).
 STEP = 1 / 64
@@ -39,6 +44,18 @@ class FakeClock:
     def advance(self, seconds: float) -> float:
         self.now += seconds
         return self.now
+
+
+def test_margin_keeps_a_late_arrival_outside_the_gateways_window() -> None:
+    """The gateway counts from receipt: a full burst decided at 0 and received up to
+    MARGIN later must not share a 60 s window with the next one."""
+    clock, limiter = FakeClock(), CommandRatelimiter(HEARTBEAT_INTERVAL)
+    first = [clock.now for _ in range(limiter.max) if limiter.acquire(clock.now)]
+    clock.advance(limiter.next_available(clock.now))
+    assert limiter.acquire(clock.now)
+    received_first = first[0] + MARGIN * 0.99  # the earlier payload, arriving late
+    assert clock.now - received_first >= PERIOD
+    assert 0 < MARGIN <= 2.0  # a margin, not a second window
 
 
 def test_constants() -> None:
@@ -80,10 +97,10 @@ def test_full_reset() -> None:
     for _ in range(limiter.max):
         assert limiter.acquire(clock.now)
     assert limiter.available(clock.now) == 0
-    clock.advance(PERIOD - 0.1)
+    clock.advance(HOLD - 0.1)
     assert limiter.available(clock.now) == 0
     clock.advance(0.1)
-    assert clock.now == PERIOD
+    assert clock.now == HOLD
     assert limiter.available(clock.now) == limiter.max
 
 
@@ -94,13 +111,13 @@ def test_half_reset(interval: float) -> None:
     for _ in range(half):
         assert limiter.acquire(clock.now)
     assert limiter.available(clock.now) == limiter.max - half
-    clock.advance(PERIOD / 2)
+    clock.advance(HOLD / 2)
     for _ in range(half):
         assert limiter.acquire(clock.now)
     assert limiter.available(clock.now) == limiter.max - 2 * half  # 0 when max is even
-    clock.advance(PERIOD / 2)
+    clock.advance(HOLD / 2)
     assert limiter.available(clock.now) == limiter.max - half
-    clock.advance(PERIOD / 2)
+    clock.advance(HOLD / 2)
     assert limiter.available(clock.now) == limiter.max
 
 
@@ -116,17 +133,17 @@ def test_constant_capacity() -> None:
 
 
 def test_rebase() -> None:
-    """Each permit is released exactly PERIOD after it was taken: a sliding window."""
+    """Each permit is released exactly HOLD after it was taken: a sliding window."""
     clock, limiter = FakeClock(), CommandRatelimiter(HEARTBEAT_INTERVAL)
     for i in range(5):
         if i:
             clock.advance(STEP)
         assert limiter.acquire(clock.now)
     assert limiter.available(clock.now) == limiter.max - 5
-    clock.advance(PERIOD - 4 * STEP - STEP / 2)
+    clock.advance(HOLD - 4 * STEP - STEP / 2)
     assert limiter.available(clock.now) == limiter.max - 5  # just before the first release
     clock.advance(STEP / 2)
-    assert clock.now == PERIOD
+    assert clock.now == HOLD
     assert limiter.available(clock.now) == limiter.max - 4  # exactly one released
     for _ in range(4):  # one new acquisition per remaining original permit
         assert limiter.acquire(clock.now)
@@ -142,8 +159,8 @@ def test_spurious_queries_do_not_move_releases() -> None:
     for _ in range(100):
         clock.advance(0.5)
         assert limiter.available(clock.now) == 0
-        assert limiter.next_available(clock.now) == PERIOD - clock.now
-    clock.advance(PERIOD - clock.now)
+        assert limiter.next_available(clock.now) == HOLD - clock.now
+    clock.advance(HOLD - clock.now)
     assert limiter.available(clock.now) == limiter.max
 
 
@@ -154,8 +171,8 @@ def test_next_available() -> None:
     clock.advance(10.0)
     for _ in range(limiter.max - 1):
         limiter.acquire(clock.now)
-    assert limiter.next_available(clock.now) == 50.0
-    clock.advance(50.0)
+    assert limiter.next_available(clock.now) == 51.0
+    clock.advance(51.0)
     assert limiter.next_available(clock.now) == 0.0
     assert limiter.available(clock.now) == 1
     assert limiter.to_dict(clock.now) == {"max": 118, "available": 1, "next_available": 0.0}
@@ -167,8 +184,8 @@ def test_next_available_lands_on_a_free_permit_despite_rounding() -> None:
     for _ in range(limiter.max):
         limiter.acquire(start)
     now = 16.3
-    naive = (start + PERIOD) - now
-    assert now + naive < start + PERIOD  # the float trap the correction avoids
+    naive = (start + HOLD) - now
+    assert now + naive < start + HOLD  # the float trap the correction avoids
     wait = limiter.next_available(now)
     assert wait > 0
     assert limiter.available(now + wait) == limiter.max
@@ -206,10 +223,12 @@ def test_property_window_never_exceeds_max(interval: float, ops: list[tuple[floa
             # Probe the future on a copy: time must never go backwards for a limiter.
             assert copy.deepcopy(limiter).available(now + wait) >= 1
             break
-    # Any window [t, t + PERIOD) holds at most max grants (two pointers: times only grow).
+    # Any window [t, t + PERIOD + MARGIN) holds at most max grants, so a payload may
+    # reach the gateway up to MARGIN late and still fall outside Discord's 60 s window
+    # of the one it replaced (two pointers: times only grow).
     end = 0
     for start, t in enumerate(granted):
-        while end < len(granted) and granted[end] < t + PERIOD:
+        while end < len(granted) and granted[end] < t + HOLD:
             end += 1
         assert end - start <= limiter.max
 
