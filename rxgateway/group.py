@@ -12,6 +12,7 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -32,6 +33,8 @@ from .protocol.shard_id import ShardId, shard_for_guild
 from .shard import EventStream, Shard, ShardSender
 
 PerShard = Callable[[ShardId, Config], Config]
+
+log = logging.getLogger("rxgateway.group")
 
 
 def bucket(bucket_id: int, buckets: int, total: int) -> range:
@@ -101,6 +104,7 @@ class ShardGroup(reactivex.Observable[Event]):
             raise ValueError("a ShardGroup needs at least one shard")
         self._by_number = {s.id.number: s for s in self._shards}
         self._http: aiohttp.ClientSession | None = None
+        self._started = False
         self.sender = GroupSender(self)
 
     def __iter__(self) -> Iterator[Shard]:
@@ -125,18 +129,30 @@ class ShardGroup(reactivex.Observable[Event]):
     @property
     def states(self) -> reactivex.Observable[dict[ShardId, ShardState]]:
         """Every shard's state, as a map re-emitted on each change (first once every
-        shard has reported its current state)."""
+        shard has reported its current state). An observer that raises is logged,
+        unsubscribed from every shard and told through its ``on_error``."""
         count = len(self._shards)
 
         def subscribe(observer: abc.ObserverBase[dict[ShardId, ShardState]], scheduler: Any = None) -> abc.DisposableBase:
             current: dict[ShardId, ShardState] = {}
             disposables = CompositeDisposable()
+            failed = [False]
 
             def watcher(shard_id: ShardId) -> Callable[[ShardState], None]:
                 def on_state(state: ShardState) -> None:
                     current[shard_id] = state
-                    if len(current) == count:
+                    if len(current) < count or failed[0]:
+                        return
+                    try:
                         observer.on_next(dict(current))
+                    except Exception as exc:
+                        failed[0] = True
+                        log.error("a group states observer raised; it is unsubscribed", exc_info=exc)
+                        disposables.dispose()
+                        try:
+                            observer.on_error(exc)
+                        except Exception:
+                            log.exception("a group states observer's on_error raised")
 
                 return on_state
 
@@ -161,6 +177,7 @@ class ShardGroup(reactivex.Observable[Event]):
         def on_error(error: Exception) -> None:
             if not failed[0]:
                 failed[0] = True
+                group.dispose()  # the other shards stop parsing for this observer
                 observer.on_error(error)
 
         def on_completed() -> None:
@@ -190,11 +207,25 @@ class ShardGroup(reactivex.Observable[Event]):
     async def start(self) -> None:
         """Start every shard. They identify through their shared queue, one per
         ``shard_id % max_concurrency`` bucket per 5 s."""
+        if self._started:
+            raise RuntimeError("this ShardGroup was already started")
+        self._started = True
         # One client session for all shards; no cap on connections (aiohttp's default
         # of 100 would stall a group of more shards).
         self._http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
-        for shard in self._shards:
-            await shard.start(http=self._http)
+        started: list[Shard] = []
+        try:
+            for shard in self._shards:
+                await shard.start(http=self._http)
+                started.append(shard)
+        except BaseException:
+            # Undo: the shards already running close, and the client session made here.
+            for shard in started:
+                shard.close()
+            await asyncio.gather(*(s.closed() for s in started), return_exceptions=True)
+            await self._http.close()
+            self._http = None
+            raise
 
     def close(self, frame: CloseFrame = CloseFrame.NORMAL) -> None:
         """Close every shard."""

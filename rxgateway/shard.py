@@ -29,10 +29,9 @@ import orjson
 import reactivex
 from reactivex import abc
 from reactivex.disposable import Disposable
-from reactivex.subject import BehaviorSubject
 
 from .config import Config
-from .errors import DeserializationError, GatewayError, ShardClosedError
+from .errors import CommandsNotSentError, DeserializationError, GatewayError, ShardClosedError
 from .events.base import (
     Event,
     GatewayClose,
@@ -49,8 +48,8 @@ from .machine import (
     Fatal,
     Latency,
     Output,
+    Problem,
     Received,
-    ReceiveError,
     RequestIdentify,
     Send,
     Session,
@@ -77,8 +76,10 @@ _UNKNOWN = UNKNOWN_DISPATCH
 _TEXT_AS_BYTES = "decode_text" in inspect.signature(aiohttp.ClientSession.ws_connect).parameters
 #: How long a client close handshake may take before the socket is abandoned.
 CLOSE_TIMEOUT = 5.0
+#: Every flag bit: what a ``states`` subscriber (which has no flags) is matched with.
+_ALL_BITS = -1
 
-Sink = Callable[[Event], None]
+Sink = Callable[[Any], None]
 #: ``sink(shard_id, time_ns, payload)``: see :meth:`Shard.add_frame_sink`.
 FrameSink = Callable[[ShardId, int, bytes], None]
 
@@ -103,27 +104,31 @@ class _Subscriber:
 
 class _Link:
     """One websocket connection: a writer task that sends frames in order, and the
-    means to close or abandon the socket."""
+    means to close or abandon the socket. User commands it could not write before
+    the connection ended are handed back (:meth:`unsent`), never dropped."""
 
     # The writer waits on a list and one future rather than an asyncio.Queue: a Queue
     # holds four deques (~3 KiB per shard, times a thousand idle shards).
-    __slots__ = ("ws", "_items", "_wake", "_writer")
+    __slots__ = ("ws", "_items", "_wake", "_writer", "_unsent")
 
     def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         self.ws = ws
-        #: Frames to send; a ``(code, reason)`` closes, ``None`` stops the writer.
-        self._items: list[bytes | tuple[int, str] | None] = []
+        #: ``(data, is_command)`` frames to send; a ``(code, reason)`` pair closes;
+        #: ``None`` stops the writer.
+        self._items: list[tuple[bytes, bool] | tuple[int, str] | None] = []
         self._wake: asyncio.Future[None] | None = None
+        #: A command whose write failed: it may not have left, so it is handed back.
+        self._unsent: bytes | None = None
         self._writer = asyncio.get_running_loop().create_task(self._write())
 
-    def _put(self, item: bytes | tuple[int, str] | None) -> None:
+    def _put(self, item: tuple[bytes, bool] | tuple[int, str] | None) -> None:
         self._items.append(item)
         wake = self._wake
         if wake is not None and not wake.done():
             wake.set_result(None)
 
-    def send(self, data: bytes) -> None:
-        self._put(data)
+    def send(self, data: bytes, is_command: bool) -> None:
+        self._put((data, is_command))
 
     def close(self, code: int, reason: str) -> None:
         self._put((code, reason))
@@ -146,22 +151,37 @@ class _Link:
                 self._wake = loop.create_future()
                 await self._wake
                 continue
-            item = items.pop(0)
+            item = items[0]
             if item is None:
                 return
-            if isinstance(item, tuple):
-                code, reason = item
+            first, second = item
+            if isinstance(first, int):  # a close
+                del items[0]
                 try:
                     async with asyncio.timeout(CLOSE_TIMEOUT):
-                        await ws.close(code=code, message=reason.encode())
+                        await ws.close(code=first, message=str(second).encode())
                 except (asyncio.TimeoutError, aiohttp.ClientError, OSError):
                     self.drop()
                 return
+            if ws.closed:
+                return  # what is left stays in items: unsent
+            del items[0]
             try:
-                await ws.send_str(item.decode())
+                await ws.send_str(first.decode())
             except (aiohttp.ClientError, ConnectionError, RuntimeError, OSError) as exc:
                 log.debug("send failed: %s", exc)
+                if second:
+                    self._unsent = first
                 return
+
+    def unsent(self) -> list[bytes]:
+        """The user commands handed to this link and never written, in order (call
+        after :meth:`finish`)."""
+        out = [self._unsent] if self._unsent is not None else []
+        out += [item[0] for item in self._items if item is not None and item[1] is True]
+        self._items.clear()
+        self._unsent = None
+        return out
 
     async def finish(self) -> None:
         """Wait for the writer to end (after a close or drop), or stop it."""
@@ -306,16 +326,20 @@ class Shard(reactivex.Observable[Event]):
         self._link: _Link | None = None
         self._conn_task: asyncio.Task[None] | None = None
         self._identify_task: asyncio.Task[None] | None = None
+        self._finish_task: asyncio.Task[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._done: asyncio.Future[None] | None = None
         self._finishing = False
         self._error: GatewayError | None = None
-        self._states = BehaviorSubject(self._machine.state)
         self.sender = ShardSender(self)
         self._id = shard_id
+        #: Event subscribers and ``states`` subscribers: immutable snapshots, replaced
+        #: (never mutated) as subscribers come and go, so delivery may iterate freely.
         self._snapshot: tuple[_Subscriber, ...] = ()
+        self._state_subs: tuple[_Subscriber, ...] = ()
+        self._states_done = False
         self._resumes = 0
         self._connections = 0
         self._errors = 0
@@ -351,8 +375,22 @@ class Shard(reactivex.Observable[Event]):
 
     @property
     def states(self) -> reactivex.Observable[ShardState]:
-        """The state as an Observable: a new subscriber gets the current state first."""
-        return self._states
+        """The state as an Observable: a new subscriber gets the current state first,
+        then every change; it completes when the shard has ended. An observer that
+        raises is logged, unsubscribed and told through its ``on_error``; the shard
+        goes on."""
+
+        def subscribe(observer: abc.ObserverBase[ShardState], scheduler: Any = None) -> abc.DisposableBase:
+            if self._states_done:
+                observer.on_next(self.state)
+                observer.on_completed()
+                return Disposable()
+            sub = _Subscriber(_ALL_BITS, observer.on_next, observer.on_error, observer.on_completed)
+            self._state_subs = (*self._state_subs, sub)
+            self._deliver((sub,), _ALL_BITS, self.state)
+            return Disposable(lambda: self._remove(sub))
+
+        return reactivex.create(subscribe)
 
     @property
     def session(self) -> Session | None:
@@ -424,7 +462,7 @@ class Shard(reactivex.Observable[Event]):
             if not future.done() and (predicate(state) or state.is_terminal):
                 future.set_result(state)
 
-        disposable = self._states.subscribe(check)
+        disposable = self.states.subscribe(check)
         try:
             state = await asyncio.wait_for(future, timeout)
         finally:
@@ -490,6 +528,8 @@ class Shard(reactivex.Observable[Event]):
 
     def _remove(self, sub: _Subscriber) -> None:
         """Unsubscribe ``sub``; the demand shrinks to what the others still want."""
+        if sub in self._state_subs:
+            self._state_subs = tuple(s for s in self._state_subs if s is not sub)
         if sub in self._snapshot:
             self._snapshot = tuple(s for s in self._snapshot if s is not sub)
             demand = 0
@@ -529,50 +569,76 @@ class Shard(reactivex.Observable[Event]):
         self._feed(self._machine.send(loop.time() if loop else 0.0, data))
 
     def _feed(self, outputs: list[Output]) -> None:
-        """Carry out the machine's actions and forward its outputs, then re-arm the timer."""
+        """Carry out the machine's actions and forward its outputs, then re-arm the timer.
+
+        Every output of the list is carried out, whatever happens to one of them:
+        observers are guarded where they are called, and anything else that raises is
+        logged and the list goes on (a skipped Send or Connect would stall the shard).
+        """
         if len(outputs) == 1 and type(outputs[0]) is Received:  # the hot path: one dispatch
-            self._on_received(outputs[0])
-            if self._machine.deadline != self._timer_at:
-                self._arm_timer()
+            try:
+                self._on_received(outputs[0])
+            finally:
+                if self._machine.deadline != self._timer_at:
+                    self._arm_timer()
             return
+        unsent: list[bytes] = []
         for out in outputs:
-            if type(out) is Received:  # the hot path: one per frame
-                self._on_received(out)
-            elif isinstance(out, Send):
-                if self._link is not None:
-                    # Never the payload itself: Identify and Resume carry the token.
-                    log.debug("shard %s: sending %s (%d bytes)", self.id, out.kind, len(out.data))
-                    self._link.send(out.data)
-            elif isinstance(out, StateChanged):
-                self._on_state(out)
-            elif isinstance(out, Closed):
-                if out.initiator == "client" and out.code is None:
-                    log.info("shard %s: dropping the connection: %s", self.id, out.reason)
-                elif out.initiator != "client":
-                    log.info("shard %s: connection closed by the %s: code %s %r", self.id, out.initiator, out.code, out.reason)
-                self._emit(_CLOSE_BIT, GatewayClose(self.id, out.code, out.reason, out.initiator))
-            elif isinstance(out, Connect):
-                self._connect(out)
-            elif isinstance(out, Close):
-                if self._link is not None:
-                    self._link.close(out.code, out.reason)
-            elif isinstance(out, Drop):
-                if self._link is not None:
-                    self._link.drop()
-            elif isinstance(out, RequestIdentify):
-                self._request_identify()
-            elif isinstance(out, CancelIdentify):
-                if self._identify_task is not None:
-                    self._identify_task.cancel()
-                    self._identify_task = None
-            elif isinstance(out, ReceiveError):
-                self._errors += 1
-                log.warning("shard %s: %s", self.id, out.error)
-                self._emit(_ERROR_BIT, GatewayErrorEvent(self.id, out.error))
-            elif isinstance(out, Fatal):
-                self._error = out.error
-                log.error("shard %s: %s", self.id, out.error)
+            try:
+                self._carry_out(out, unsent)
+            except Exception:
+                log.exception("shard %s: carrying out %s failed; going on", self.id, type(out).__name__)
         self._arm_timer()
+        if unsent:  # commands released while no link was there: back to the machine
+            self._feed(self._machine.on_unsent(self._now(), unsent))
+
+    def _carry_out(self, out: Output, unsent: list[bytes]) -> None:
+        """One action or output of the machine."""
+        if type(out) is Received:  # the hot path: one per frame
+            self._on_received(out)
+        elif isinstance(out, Send):
+            is_command = out.kind == "command"
+            if self._link is not None:
+                # Never the payload itself: Identify and Resume carry the token.
+                log.debug("shard %s: sending %s (%d bytes)", self.id, out.kind, len(out.data))
+                self._link.send(out.data, is_command)
+            elif is_command:
+                unsent.append(out.data)
+        elif isinstance(out, StateChanged):
+            self._on_state(out)
+        elif isinstance(out, Closed):
+            if out.initiator == "client" and out.code is None:
+                log.info("shard %s: dropping the connection: %s", self.id, out.reason)
+            elif out.initiator != "client":
+                log.info("shard %s: connection closed by the %s: code %s %r", self.id, out.initiator, out.code, out.reason)
+            self._emit(_CLOSE_BIT, GatewayClose(self.id, out.code, out.reason, out.initiator))
+        elif isinstance(out, Connect):
+            self._connect(out)
+        elif isinstance(out, Close):
+            if self._link is not None:
+                self._link.close(out.code, out.reason)
+        elif isinstance(out, Drop):
+            if self._link is not None:
+                self._link.drop()
+        elif isinstance(out, RequestIdentify):
+            self._request_identify()
+        elif isinstance(out, CancelIdentify):
+            if self._identify_task is not None:
+                self._identify_task.cancel()
+                self._identify_task = None
+        elif isinstance(out, Problem):
+            self._errors += 1
+            if isinstance(out.error, CommandsNotSentError):
+                log.error("shard %s: %s", self.id, out.error)
+            else:
+                log.warning("shard %s: %s", self.id, out.error)
+            self._emit(_ERROR_BIT, GatewayErrorEvent(self.id, out.error))
+        elif isinstance(out, Fatal):
+            self._error = out.error
+            log.error("shard %s: %s", self.id, out.error)
+
+    def _now(self) -> float:
+        return self._loop.time() if self._loop is not None else 0.0
 
     def _on_received(self, out: Received) -> None:
         if self._frame_sinks:  # a recorder is attached: it gets every payload, unparsed
@@ -585,6 +651,9 @@ class Shard(reactivex.Observable[Event]):
                 return  # nobody asked for this type: never parsed
             data = out.data
             if data is None:
+                # Wanted since the machine read it: a subscriber came earlier in this
+                # same list of outputs. Every dispatch the machine itself wanted arrives
+                # parsed (an unreadable one never gets here: it is replayed).
                 try:
                     data = orjson.loads(out.raw)
                 except orjson.JSONDecodeError as exc:
@@ -626,22 +695,29 @@ class Shard(reactivex.Observable[Event]):
         log.debug("shard %s: %s -> %s", self.id, out.old, out.new)
         if out.old == ShardState.RESUMING and out.new == ShardState.ACTIVE:
             self._resumes += 1
-        self._states.on_next(out.new)
+        self._deliver(self._state_subs, _ALL_BITS, out.new)
         self._emit(_STATE_BIT, ShardStateChanged(self.id, out.old, out.new))
         if out.new.is_terminal:
             self._maybe_finish()
 
     def _emit(self, bit: int, event: Event) -> None:
-        for sub in self._snapshot:  # an immutable snapshot: subscribers may leave meanwhile
+        self._deliver(self._snapshot, bit, event)
+
+    def _deliver(self, subscribers: tuple[_Subscriber, ...], bit: int, value: Any) -> None:
+        """Hand ``value`` to every subscriber that wants ``bit``: the one delivery path
+        (the receive loop inlines the same lines). ``subscribers`` is an immutable
+        snapshot, so observers may subscribe and leave meanwhile; one that raises is
+        unsubscribed and told, and the others still get the value."""
+        for sub in subscribers:
             if sub.flags & bit:
                 try:
-                    sub.on_next(event)
+                    sub.on_next(value)
                 except Exception as exc:
                     self._subscriber_failed(sub, exc)
 
     def _subscriber_failed(self, sub: _Subscriber, exc: Exception) -> None:
         """A subscriber's bug must not reach the shard: it is unsubscribed and told."""
-        log.exception("shard %s: a subscriber raised; it is unsubscribed", self.id)
+        log.error("shard %s: a subscriber raised; it is unsubscribed", self.id, exc_info=exc)
         self._remove(sub)
         try:
             sub.on_error(exc)
@@ -669,9 +745,29 @@ class Shard(reactivex.Observable[Event]):
         assert self._loop is not None
         log.debug("shard %s: connecting to %s", self.id, _strip_query(action.url))
         self._connections += 1
-        self._conn_task = self._loop.create_task(self._run_connection(action.url))
+        # The new connection's task owns the previous one: it waits for it to end
+        # first, so the machine hears of the old socket's end before the new one opens.
+        task = self._loop.create_task(self._run_connection(action.url, self._conn_task))
+        task.add_done_callback(_retrieve)
+        self._conn_task = task
 
-    async def _run_connection(self, url: str) -> None:
+    async def _run_connection(self, url: str, previous: asyncio.Task[None] | None) -> None:
+        if previous is not None and not previous.done():
+            try:
+                await asyncio.shield(previous)
+            except asyncio.CancelledError:
+                previous.cancel()
+                raise
+            except Exception:  # logged by its own done callback
+                pass
+        try:
+            await self._connection(url)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a bug of ours: logged, and the machine hears of a drop
+            log.exception("shard %s: the connection task failed", self.id)
+
+    async def _connection(self, url: str) -> None:
         loop = asyncio.get_running_loop()
         assert self._http is not None
         kwargs: dict[str, Any] = {
@@ -700,10 +796,14 @@ class Shard(reactivex.Observable[Event]):
             self._feed(self._machine.on_connected(loop.time()))
             code, reason = await self._receive(ws, loop)
         finally:
-            await link.finish()
-            if self._link is link:
-                self._link = None
-            self._feed(self._machine.on_closed(loop.time(), code, reason))
+            try:
+                await link.finish()
+            finally:
+                if self._link is link:
+                    self._link = None
+                self._feed(self._machine.on_closed(loop.time(), code, reason))
+                # Commands the link was handed but never wrote go back to the machine.
+                self._feed(self._machine.on_unsent(loop.time(), link.unsent()))
 
     async def _receive(self, ws: aiohttp.ClientWebSocketResponse, loop: asyncio.AbstractEventLoop) -> tuple[int | None, str]:
         """Hand every message to the machine until the connection ends; returns the
@@ -753,59 +853,76 @@ class Shard(reactivex.Observable[Event]):
         assert self._loop is not None
         if self._identify_task is not None:
             self._identify_task.cancel()
-        self._identify_task = self._loop.create_task(self._identify())
+        task = self._loop.create_task(self._identify())
+        task.add_done_callback(_retrieve)
+        self._identify_task = task
 
     async def _identify(self) -> None:
-        await self._config.queue.acquire(self.id)
+        """Wait for the queue's permit; a queue that raises is a machine input too."""
+        try:
+            await self._config.queue.acquire(self.id)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._identify_task = None
+            self._feed(self._machine.on_identify_failed(self._now(), exc))
+            return
         self._identify_task = None
-        assert self._loop is not None
-        self._feed(self._machine.on_identify_granted(self._loop.time()))
+        self._feed(self._machine.on_identify_granted(self._now()))
 
     def _maybe_finish(self) -> None:
         """Once terminal: tell subscribers, and finish when the connection task ends."""
-        if self._done is None or self._done.done() or self._finishing:
+        if self._done is None or self._done.done() or self._finish_task is not None:
             return
-        self._finishing = True
         assert self._loop is not None
-        self._loop.create_task(self._finish())
+        self._finish_task = self._loop.create_task(self._finish())
+        self._finish_task.add_done_callback(_retrieve)
 
     async def _finish(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if self._identify_task is not None:
-            self._identify_task.cancel()
-            try:
-                await self._identify_task
-            except asyncio.CancelledError:
-                pass
+        """End every task of the shard, then tell subscribers. ``_done`` is set whatever
+        happens on the way, so :meth:`closed` always returns."""
+        try:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            identify = self._identify_task
             self._identify_task = None
-        task = self._conn_task
-        if task is not None and task is not asyncio.current_task():
-            try:
-                async with asyncio.timeout(CLOSE_TIMEOUT + 1):
-                    await asyncio.shield(task)
-            except (asyncio.TimeoutError, asyncio.CancelledError):
-                task.cancel()
+            if identify is not None:
+                identify.cancel()
+                await asyncio.gather(identify, return_exceptions=True)
+            task = self._conn_task
+            if task is not None:
                 try:
-                    await task
-                except asyncio.CancelledError:
+                    async with asyncio.timeout(CLOSE_TIMEOUT + 1):
+                        await asyncio.shield(task)
+                except (asyncio.TimeoutError, asyncio.CancelledError):
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
+                except Exception:  # logged by its done callback
                     pass
-        if self._owns_http and self._http is not None:
-            await self._http.close()
-        subscribers, self._snapshot = self._snapshot, ()
-        self._demand = 0
-        for sub in subscribers:
-            try:
-                if self._error is not None:
-                    sub.on_error(self._error)
-                else:
+            if self._owns_http and self._http is not None:
+                await self._http.close()
+        finally:
+            subscribers, self._snapshot = self._snapshot, ()
+            self._demand = 0
+            for sub in subscribers:
+                try:
+                    if self._error is not None:
+                        sub.on_error(self._error)
+                    else:
+                        sub.on_completed()
+                except Exception:
+                    log.exception("shard %s: a subscriber raised on termination", self.id)
+            states, self._state_subs = self._state_subs, ()
+            self._states_done = True
+            for sub in states:
+                try:
                     sub.on_completed()
-            except Exception:
-                log.exception("shard %s: a subscriber raised on termination", self.id)
-        self._states.on_completed()
-        assert self._done is not None
-        self._done.set_result(None)
+                except Exception:
+                    log.exception("shard %s: a states subscriber raised on completion", self.id)
+            assert self._done is not None
+            if not self._done.done():
+                self._done.set_result(None)
 
     def __repr__(self) -> str:
         session = self._machine.session
@@ -824,6 +941,13 @@ class Shard(reactivex.Observable[Event]):
         ]
         body = "".join(f"<tr><th style='text-align:left'>{k}</th><td>{v}</td></tr>" for k, v in rows)
         return f"<table>{body}</table>"
+
+
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    """Done callback of every task a shard starts: an exception nobody awaited is
+    logged here rather than as "Task exception was never retrieved"."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("rxgateway task %s failed", task.get_name(), exc_info=task.exception())
 
 
 def _strip_query(url: str) -> str:

@@ -462,7 +462,7 @@ class ShardMachine:
                 try:  # the envelope scan does not check d; READY's is parsed here
                     return self._on_dispatch(now, seq, name, payload)
                 except DeserializationError as exc:
-                    return self._recoverable(now, exc, "undecodable READY")
+                    return self._recoverable(now, exc, f"undecodable {name}")
             # The common case, inlined: track the sequence, drop what was delivered.
             if seq is not None:
                 last = self._sequence
@@ -715,13 +715,14 @@ class ShardMachine:
             out += self._flush(now)
             return out
         if name == "RESUMED" and self._state.kind is StateKind.RESUMING:
+            data = parse_payload(payload)[0]
             self._reached_session = True
             self._failures = 0
             out += self._set_state(ShardState.ACTIVE)
             if seq is not None and (self._sequence is None or seq > self._sequence):
                 self._sequence = seq
             self.dispatches += 1
-            out.append(Received(_OP_DISPATCH, seq, name, payload))
+            out.append(Received(_OP_DISPATCH, seq, name, payload, data))
             out += self._flush(now)
             return out
         if seq is not None:  # a RESUMED outside a resume: a dispatch like any other
@@ -730,7 +731,7 @@ class ShardMachine:
                 return out
             self._sequence = seq
         self.dispatches += 1
-        out.append(Received(_OP_DISPATCH, seq, name, payload))
+        out.append(Received(_OP_DISPATCH, seq, name, payload, parse_payload(payload)[0]))
         return out
 
     def _on_invalid_session(self, now: float, payload: bytes) -> list[Output]:
