@@ -10,15 +10,22 @@ Example::
         ...                                  # connect a bot
         emu.inject(Fault.reconnect(), shard=1)
         assert not emu.violations
+
+    # A flaky node: a fault every 1000 dispatches written, cycling through four kinds.
+    async with GatewayEmulator(fault_every_dispatches=1000,
+                               dispatch_faults=("reconnect", "invalid_session:true", "close:4000", "drop")) as emu:
+        ...
+        emu.push(30_000, "MESSAGE_CREATE", shard=0)   # a backlog for shard 0's Resume
 """
 
-from .config import DEFAULT_TOKEN, EmulatorConfig
+from .config import DEFAULT_DISPATCH_FAULTS, DEFAULT_TOKEN, EmulatorConfig
 from .dispatch import Dispatch
 from .events import CATEGORIES
-from .faults import FAULT_HELP, Fault, FaultKind
+from .faults import CLOSING_FAULTS, FAULT_HELP, DispatchFaultPlan, Fault, FaultKind
 from .record import (
     CommandRecord,
     ConnectionRecord,
+    DispatchFaultRecord,
     HeartbeatRecord,
     IdentifyRecord,
     PayloadRecord,
@@ -35,12 +42,16 @@ from .traffic import DEFAULT_MIX, TrafficGenerator, parse_mix
 
 __all__ = [
     "CATEGORIES",
+    "CLOSING_FAULTS",
+    "DEFAULT_DISPATCH_FAULTS",
     "DEFAULT_MIX",
     "DEFAULT_TOKEN",
     "FAULT_HELP",
     "CommandRecord",
     "ConnectionRecord",
     "Dispatch",
+    "DispatchFaultPlan",
+    "DispatchFaultRecord",
     "EmulatorConfig",
     "Fault",
     "FaultKind",

@@ -26,14 +26,19 @@ from .server import GatewayEmulator
 from .traffic import DEFAULT_MIX, parse_mix
 
 EPILOG = f"""\
-faults (--fault KIND[:ARG], repeatable, injected in turn every --fault-every seconds;
+faults (--fault KIND[:ARG], repeatable, injected in turn every --fault-every seconds, and/or
+on every connection each time --fault-every-dispatches N more dispatches were written to it
+(counted as they are written, so a fault lands inside a Resume's replay; default cycle for
+--fault-every-dispatches without --fault: {", ".join(cfg.DEFAULT_DISPATCH_FAULTS)});
 or at any time through the control API below):
 {chr(10).join("  " + text for text in FAULT_HELP.values())}
 
 control API (JSON bodies; ``shard``, ``connection`` or ``session`` pick the target,
 none means every open connection):
   POST /_emulator/faults    {{"fault": "close", "code": 4009, "shard": 0}}
+  POST /_emulator/dispatch-faults  {{"every": 1000, "faults": ["reconnect", "close:4000"]}}  (every 0 stops)
   POST /_emulator/dispatch  {{"t": "MESSAGE_CREATE", "d": {{...}}}}  (routed by d.guild_id)
+  POST /_emulator/push      {{"count": 30000, "t": "MESSAGE_CREATE", "shard": 0}}  (into sessions now)
   POST /_emulator/burst     {{"count": 100000, "mix": "messages=1"}}
   POST /_emulator/traffic   {{"rate": 2000, "mix": "{DEFAULT_MIX}"}}  (rate 0 stops)
   GET  /_emulator/record    connections, identifies, resumes, close codes, violations
@@ -73,6 +78,8 @@ def add_emulate_arguments(parser: argparse.ArgumentParser) -> None:
                        help="heartbeat_interval sent in Hello, ms (default: %(default)s)")  # fmt: skip
     proto.add_argument("--resume-window", type=float, default=cfg.RESUME_WINDOW_S, metavar="S",
                        help="how long a dropped session stays resumable (default: %(default)s)")  # fmt: skip
+    proto.add_argument("--replay-buffer", type=replay_buffer, default=cfg.REPLAY_BUFFER_LENGTH, metavar="N",
+                       help="dispatches each session keeps for Resume, 0 = unbounded (default: %(default)s)")  # fmt: skip
     proto.add_argument("--identify-window", type=float, default=cfg.IDENTIFY_WINDOW_S, metavar="S",
                        help="one identify per bucket per this many seconds (default: %(default)s)")  # fmt: skip
     proto.add_argument("--zlib-level", type=int, default=cfg.ZLIB_LEVEL, choices=range(10), metavar="0-9",
@@ -93,9 +100,13 @@ def add_emulate_arguments(parser: argparse.ArgumentParser) -> None:
                        help='add "emu_sent_ns": time.perf_counter_ns() to every generated event')  # fmt: skip
     chaos = parser.add_argument_group("faults")
     chaos.add_argument("--fault", action="append", dest="faults", metavar="KIND[:ARG]", type=fault,
-                       help="a fault to inject every --fault-every seconds (see below)")  # fmt: skip
+                       help="a fault to inject every --fault-every seconds and/or every --fault-every-dispatches "
+                            "dispatches, in turn (see below)")  # fmt: skip
     chaos.add_argument("--fault-every", type=float, metavar="S", help="seconds between injected faults")
-    chaos.add_argument("--fault-shard", type=int, metavar="N", help="inject into shard N only (default: all)")
+    chaos.add_argument("--fault-every-dispatches", type=positive, metavar="N",
+                       help="on every connection, the next --fault each time N more dispatches were written to it")  # fmt: skip
+    chaos.add_argument("--fault-shard", type=int, metavar="N",
+                       help="--fault-every injects into shard N only (default: all)")  # fmt: skip
     chaos.add_argument("--no-ack", action="store_true", help="never ACK heartbeats (every connection is a zombie)")
     replay = parser.add_argument_group("replay a recording")
     replay.add_argument("--replay", metavar="FILE",
@@ -111,6 +122,22 @@ def add_emulate_arguments(parser: argparse.ArgumentParser) -> None:
 def fault(text: str) -> Fault:
     """``--fault`` values (argparse names the option type after this function)."""
     return Fault.parse(text)
+
+
+def positive(text: str) -> int:
+    """``--fault-every-dispatches`` values: a positive integer."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be a positive integer")
+    return value
+
+
+def replay_buffer(text: str) -> int | None:
+    """``--replay-buffer`` values: a positive length, 0 for unbounded."""
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 (unbounded) or a positive length")
+    return value or None
 
 
 def speed(text: str) -> float | None:
@@ -139,6 +166,7 @@ def config_from_args(args: argparse.Namespace) -> cfg.EmulatorConfig:
         session_start_total=args.session_start_limit,
         heartbeat_interval_ms=args.heartbeat_interval,
         resume_window_s=args.resume_window,
+        replay_buffer_length=args.replay_buffer,
         identify_window_s=args.identify_window,
         zlib_level=args.zlib_level,
         zlib_split_bytes=args.zlib_split,
@@ -149,6 +177,8 @@ def config_from_args(args: argparse.Namespace) -> cfg.EmulatorConfig:
         duplicate_rate=args.duplicates,
         stamp=args.stamp,
         ack_heartbeats=not args.no_ack,
+        fault_every_dispatches=args.fault_every_dispatches,
+        dispatch_faults=tuple(args.faults) if args.faults else cfg.DEFAULT_DISPATCH_FAULTS,
         replay=args.replay,
         replay_speed=args.replay_speed,
         replay_route=args.replay_route,
@@ -166,9 +196,13 @@ def _shard_count(args: argparse.Namespace) -> int:
 
 async def serve(args: argparse.Namespace) -> None:
     """Run the emulator the arguments describe until cancelled."""
-    if args.faults and args.fault_every is None:
-        raise SystemExit("--fault needs --fault-every")
-    async with GatewayEmulator(config_from_args(args)) as emu:
+    if args.faults and args.fault_every is None and args.fault_every_dispatches is None:
+        raise SystemExit("--fault needs --fault-every or --fault-every-dispatches")
+    try:
+        emulator = GatewayEmulator(config_from_args(args))
+    except ValueError as exc:  # e.g. a fault that cannot be timed in dispatches
+        raise SystemExit(str(exc)) from None
+    async with emulator as emu:
         print(f"gateway  {emu.url}  (resume: {emu.url}/resume)")
         print(f"REST     {emu.api_url}   control: {emu.http_url}/_emulator/…")
         for token in emu.config.tokens:
@@ -177,8 +211,11 @@ async def serve(args: argparse.Namespace) -> None:
             print(f"replay   {emu.replay.describe()}")
         if args.rate:
             emu.start_traffic(args.rate, args.mix)
-        if args.faults:
+        if args.faults and args.fault_every is not None:
             emu.schedule_faults(args.faults, args.fault_every, args.fault_shard)
+        if emu.state.fault_plan is not None:
+            plan = emu.state.fault_plan
+            print(f"faults   every {plan.every} dispatches: {', '.join(f.to_text() for f in plan.faults)}")
         await asyncio.Event().wait()
 
 

@@ -14,6 +14,23 @@ decided elsewhere (faults, a missed heartbeat, the delay after op 7 / op 9) go t
 socket ends, the session is deleted if the client closed with 1000/1001 and kept for
 the resume window otherwise.
 
+Resume (§3.6). An accepted Resume queues every buffered dispatch after the client's
+``seq``, in order and with its original ``s``, and only then pushes ``RESUMED`` (the
+next ``s``) through the session: RESUMED is therefore written strictly after the last
+replayed dispatch, and a connection that ends in the middle of its replay (a fault,
+a drop) never sends RESUMED at all; the client resumes again from the last sequence
+it received and gets the rest, then RESUMED.
+
+Faults by dispatch count (``fault_every_dispatches``, see
+:class:`~.faults.DispatchFaultPlan`). The writer counts the dispatch frames it hands
+to the socket (so a replay, queued at once, is cut exactly after N of its frames).
+Only while a plan is set, or a corrupt_dispatch is pending, does the writer take the
+counting path; otherwise its batching loop is unchanged. At the fault point the batch
+ends and is written; a closing fault then halts the connection (its queue is dropped
+and no dispatch is queued any more, the session's replay buffer keeping them all),
+sends op 7 / op 9 if the fault has one, and closes after the usual delay. A drop
+first waits (bounded) for the written bytes to leave the socket buffer.
+
 Example::
 
     connection = Connection(state, ws, request, record, make_encoder(None, config))
@@ -36,9 +53,17 @@ from .accounts import BOT_PREFIX
 from .compression import Encoder, Frame, PayloadZlibEncoder, ZlibStreamEncoder
 from .dispatch import Dispatch
 from .framing import frame
-from .faults import Fault, FaultKind
+from .faults import CLOSING_FAULTS, DispatchFaultPlan, Fault, FaultKind
 from .limits import SlidingWindow
-from .record import CommandRecord, ConnectionRecord, HeartbeatRecord, IdentifyRecord, PayloadRecord, ResumeRecord
+from .record import (
+    CommandRecord,
+    ConnectionRecord,
+    DispatchFaultRecord,
+    HeartbeatRecord,
+    IdentifyRecord,
+    PayloadRecord,
+    ResumeRecord,
+)
 from .record import ViolationKind as V
 from .rules import Refusal
 from .sessions import Session
@@ -48,6 +73,11 @@ from .state import GatewayState
 SESSION_ENDING_CODES = frozenset({1000, 1001})
 #: A payload that is not JSON (the invalid-json fault); compressed like any payload.
 INVALID_JSON = b'{"t":null,"s":null,"op":0,"d":{"unterminated'
+#: Where a dispatch envelope's head ends (``{"t":"NAME","s":N,"op":0,"d":``).
+DISPATCH_HEAD_END = b',"op":0,"d":'
+#: A drop fired by the dispatch count waits at most this long for the written bytes
+#: to leave the socket buffer (a client that stopped reading must not stall it).
+DROP_FLUSH_TIMEOUT_S = 5.0
 #: A burst waits while a connection has more than this many frames queued.
 DRAIN_LOW_WATER = 1024
 #: The writer joins frames until a batch holds this many bytes, then writes it.
@@ -56,6 +86,38 @@ WRITE_BATCH_BYTES = 64 * 1024
 API_VERSION = 10
 
 Handler = Callable[[Any, float], None]
+
+
+class Payload:
+    """A queued payload that is not a dispatch (Hello, op 7, op 9, hostile bytes):
+    encoded like a dispatch, but not counted as one by the dispatch-count faults.
+    (Dispatches are queued as plain ``bytes``, raw frames as :data:`Frame` tuples.)"""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+
+def corrupt_dispatch(frame: bytes) -> bytes:
+    """``frame`` (a dispatch envelope) with its head intact and the second half of its
+    ``d`` cut off: a proper prefix of a JSON object, so never valid JSON.
+
+    >>> corrupt_dispatch(b'{"t":"X","s":3,"op":0,"d":{"id":"12"}}')
+    b'{"t":"X","s":3,"op":0,"d":{"id"'
+    """
+    head = frame.index(DISPATCH_HEAD_END) + len(DISPATCH_HEAD_END)
+    body = frame[head:-1]
+    return frame[:head] + body[: max(1, len(body) // 2)]
+
+
+def dispatch_seq(frame: bytes) -> int:
+    """The ``s`` of a dispatch envelope built by the session.
+
+    >>> dispatch_seq(b'{"t":"X","s":42,"op":0,"d":{}}')
+    42
+    """
+    return int(frame[frame.index(b'"s":') + 4 : frame.index(DISPATCH_HEAD_END)])
 
 
 class Connection:
@@ -78,12 +140,22 @@ class Connection:
         config = state.config
         self._payloads = SlidingWindow(config.payload_limit, config.payload_window_s)
         self._presences = SlidingWindow(config.presence_limit, config.presence_window_s)
-        self._queue: deque[bytes | Frame] = deque()
+        #: Dispatches (bytes), other payloads (:class:`Payload`) and raw frames, in order.
+        self._queue: deque[bytes | Payload | Frame] = deque()
         self._urgent: deque[tuple[bytes, HeartbeatRecord | None]] = deque()
         self._wake = asyncio.Event()
         self._drained = asyncio.Event()
         self._zombie = not config.ack_heartbeats
         self._closing = False
+        #: A closing fault fired by the dispatch count: no more dispatches are queued.
+        self._halted = False
+        #: The dispatch-fault plan this connection counts for, and its count so far.
+        self._plan: DispatchFaultPlan | None = None
+        self._written = 0
+        #: The fault-cycle position when no session is attached (restarts with a new plan).
+        self._faults_fired = 0
+        #: corrupt_dispatch faults waiting for the next dispatch.
+        self._corrupt_pending = 0
         self._watchdog: asyncio.TimerHandle | None = None
         self._closer: asyncio.Task[None] | None = None
         self._writer: asyncio.Task[None] | None = None
@@ -211,8 +283,8 @@ class Connection:
 
     def send_dispatch(self, seq: int, frame: bytes) -> None:
         """Queue a numbered dispatch (called by the attached session); dropped once the
-        connection is closing (the session's replay buffer keeps it)."""
-        if self._closing:
+        connection is closing or halted (the session's replay buffer keeps it)."""
+        if self._closing or self._halted:
             return
         self._queue.append(frame)
         self.record.sequences.append(seq)
@@ -220,7 +292,7 @@ class Connection:
 
     def send_op(self, op: int, d: Any) -> None:
         """Queue a non-dispatch payload, in order with the dispatches."""
-        self._queue.append(orjson.dumps({"t": None, "s": None, "op": op, "d": d}))
+        self._queue.append(Payload(orjson.dumps({"t": None, "s": None, "op": op, "d": d})))
         self.record.ops_sent.append((self.state.clock(), op))
         self._wake.set()
 
@@ -232,7 +304,8 @@ class Connection:
     async def _write(self) -> None:
         """Send queued payloads, many frames per ``transport.write`` (see :mod:`.framing`)."""
         queue, urgent, wake, drained = self._queue, self._urgent, self._wake, self._drained
-        clock = self.state.clock
+        state = self.state
+        clock = state.clock
         drain = self.request.writer.drain
         while True:
             if not queue and not urgent:
@@ -250,19 +323,108 @@ class Connection:
                 parts.extend(frame(opcode, data) for opcode, data in encode(payload))
                 if beat is not None:
                     acked.append(beat)
-            size = 0
-            while queue and size < WRITE_BATCH_BYTES:
-                item = queue.popleft()
-                for opcode, data in encode(item) if isinstance(item, bytes) else [item]:
-                    parts.append(frame(opcode, data))
-                    size += len(data)
+            plan = state.fault_plan
+            if plan is not self._plan:
+                self._plan, self._written, self._faults_fired = plan, 0, 0
+            fault = None
+            if plan is None and not self._corrupt_pending:
+                size = 0
+                while queue and size < WRITE_BATCH_BYTES:
+                    item = queue.popleft()
+                    if isinstance(item, bytes):
+                        frames = encode(item)
+                    elif isinstance(item, Payload):
+                        frames = encode(item.data)
+                    else:
+                        frames = [item]
+                    for opcode, data in frames:
+                        parts.append(frame(opcode, data))
+                        size += len(data)
+            else:
+                fault = self._batch_counted(parts, encode, plan)
             transport.write(b"".join(parts))
             now = clock()
             for beat in acked:
                 beat.acked_at = now
+            if fault is not None:
+                await self._fire(fault)
             if len(queue) <= DRAIN_LOW_WATER:
                 drained.set()
             await drain()
+
+    def _batch_counted(
+        self, parts: list[bytes], encode: Callable[[bytes], list[Frame]], plan: DispatchFaultPlan | None
+    ) -> Fault | None:
+        """Fill a batch like :meth:`_write` does, counting the dispatches and corrupting
+        one if asked; the batch ends at a fault point, whose fault is returned."""
+        queue = self._queue
+        size = 0
+        while queue and size < WRITE_BATCH_BYTES:
+            item = queue.popleft()
+            if isinstance(item, bytes):
+                if self._corrupt_pending:
+                    self._corrupt_pending -= 1
+                    self.record.corrupted.append(dispatch_seq(item))
+                    frames = encode(corrupt_dispatch(item))
+                else:
+                    frames = encode(item)
+            elif isinstance(item, Payload):
+                frames = encode(item.data)
+            else:
+                frames = [item]
+            for opcode, data in frames:
+                parts.append(frame(opcode, data))
+                size += len(data)
+            if plan is not None and isinstance(item, bytes):
+                self._written += 1
+                if self._written % plan.every == 0:
+                    fault = self._next_fault(plan)
+                    record = DispatchFaultRecord(self.state.clock(), fault, self._written, dispatch_seq(item))
+                    self.record.dispatch_faults.append(record)
+                    return fault
+        return None
+
+    def _next_fault(self, plan: DispatchFaultPlan) -> Fault:
+        """The next fault of the cycle: per session, so its order does not depend on timing."""
+        session = self.session
+        if session is not None:
+            if session.dispatch_fault_plan is not plan:
+                session.dispatch_fault_plan, session.dispatch_faults_fired = plan, 0
+            index = session.dispatch_faults_fired
+            session.dispatch_faults_fired = index + 1
+        else:
+            index = self._faults_fired
+            self._faults_fired = index + 1
+        return plan.faults[index % len(plan.faults)]
+
+    async def _fire(self, fault: Fault) -> None:
+        """Apply ``fault`` at the point of the stream the writer reached: a closing one
+        halts the connection first; payloads a fault queues go before the rest."""
+        if fault.kind in CLOSING_FAULTS:
+            self._halt()
+            if fault.kind is FaultKind.DROP:
+                await self._flush()
+        queued = len(self._queue)
+        if self.apply(fault):
+            self._queue.rotate(len(self._queue) - queued)
+
+    def _halt(self) -> None:
+        """Write no more dispatches: drop the queue (the session's replay buffer keeps
+        the dispatches) and refuse new ones until the connection closes."""
+        self._halted = True
+        self._queue.clear()
+        self._drained.set()
+
+    async def _flush(self) -> None:
+        """Wait (at most :data:`DROP_FLUSH_TIMEOUT_S`) until the socket buffer is empty."""
+        transport = self.request.transport
+        if transport is None or transport.is_closing():
+            return
+        transport.set_write_buffer_limits(high=0)  # drain() now waits for an empty buffer
+        try:
+            await asyncio.wait_for(self.request.writer.drain(), DROP_FLUSH_TIMEOUT_S)
+        except (TimeoutError, ConnectionError):
+            pass
 
     # -- receiving ---------------------------------------------------------------
 
@@ -371,6 +533,8 @@ class Connection:
             session.push(Dispatch.build("GUILD_CREATE", d))
 
     def _resume(self, d: Any, now: float) -> None:
+        """Replay every buffered dispatch after ``seq``, then RESUMED (queued last, so
+        written strictly after the replay, or never if the connection ends first)."""
         if self.session is not None:
             raise Refusal(CloseCode.ALREADY_AUTHENTICATED, V.ALREADY_AUTHENTICATED, "Resume after a session began")
         state = self.state
@@ -412,6 +576,7 @@ class Connection:
         if self._closer is not None and not self._closing:  # an Identify after op 9 on this socket
             self._closer.cancel()
             self._closer = None
+            self._halted = False  # the close is called off: the new session's dispatches flow
 
     def _invalid_session(self, resumable: bool) -> None:
         config = self.state.config
@@ -483,8 +648,10 @@ class Connection:
             self._queue.append(self.encoder.corrupt())
             self._wake.set()
         elif kind is FaultKind.INVALID_JSON:
-            self._queue.append(INVALID_JSON)
+            self._queue.append(Payload(INVALID_JSON))
             self._wake.set()
+        elif kind is FaultKind.CORRUPT_DISPATCH:
+            self._corrupt_pending += 1
         elif kind is FaultKind.REQUEST_HEARTBEAT:
             self._send_urgent(OpCode.HEARTBEAT)
         elif kind is FaultKind.SLOW_LINK:
@@ -493,7 +660,7 @@ class Connection:
             self.encoder.split_bytes = fault.chunk_bytes
         elif kind is FaultKind.RAW:
             if fault.frame == "payload":
-                self._queue.append(fault.data)
+                self._queue.append(Payload(fault.data))
             else:
                 opcode = {"text": WSMsgType.TEXT, "binary": WSMsgType.BINARY, "close": WSMsgType.CLOSE}[fault.frame]
                 if opcode is WSMsgType.CLOSE:

@@ -5,7 +5,15 @@ own test suite in another language).
 ``POST /_emulator/faults``   ``{"fault": KIND, "code"?, "resumable"?, "chunk_bytes"?,
                              "shard"?, "connection"?, "session"?}`` → ``{"connections":
                              [ids]}`` (kinds: see ``rxgateway emulate --help``)
+``POST /_emulator/dispatch-faults``  ``{"every": N, "faults"?: ["reconnect", "close:4000", ...]}``:
+                             on every connection, the next fault each time N more
+                             dispatches were written (default cycle: reconnect,
+                             invalid_session:true, close:4000, drop); ``every`` 0 or
+                             null stops it → ``{"every": N, "faults": ["KIND[:ARG]"]}``
 ``POST /_emulator/dispatch`` ``{"t": NAME, "d": {...}}`` → routed like a real event
+``POST /_emulator/push``     ``{"count": N, "t"?: "MESSAGE_CREATE", "shard"?, "session"?}``
+                             → pushed into those sessions now (buffered for Resume if
+                             detached) → ``{"pushed": dispatches received}``
 ``POST /_emulator/burst``    ``{"count": N, "mix"?: "messages=1"}`` → sent in the background
 ``POST /_emulator/traffic``  ``{"rate": EVENTS_PER_S, "mix"?: …}``; rate 0 stops it
 ``GET /_emulator/record``    connections (shard, path, identifies, resumes, close codes,
@@ -27,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from aiohttp import web
 
+from .config import DEFAULT_DISPATCH_FAULTS
 from .faults import Fault
 from .rest import add_routes, json_response
 from .traffic import DEFAULT_MIX
@@ -45,7 +54,9 @@ class ControlApi:
 
     def install(self, app: web.Application) -> None:
         add_routes(app, f"{CONTROL_PREFIX}/faults", "POST", self.faults)
+        add_routes(app, f"{CONTROL_PREFIX}/dispatch-faults", "POST", self.dispatch_faults)
         add_routes(app, f"{CONTROL_PREFIX}/dispatch", "POST", self.dispatch)
+        add_routes(app, f"{CONTROL_PREFIX}/push", "POST", self.push)
         add_routes(app, f"{CONTROL_PREFIX}/burst", "POST", self.burst)
         add_routes(app, f"{CONTROL_PREFIX}/traffic", "POST", self.traffic)
         add_routes(app, f"{CONTROL_PREFIX}/record", "GET", self.record)
@@ -61,6 +72,37 @@ class ControlApi:
             return _error(exc)
         hit = self._emulator.inject(fault, shard=shard, connection=connection, session=session)
         return json_response({"connections": hit})
+
+    async def dispatch_faults(self, request: web.Request) -> web.Response:
+        """``POST /_emulator/dispatch-faults``: set or stop the faults by dispatch count."""
+        try:
+            body = await _body(request)
+            every, faults = body.get("every"), body.get("faults", list(DEFAULT_DISPATCH_FAULTS))
+            if not _optional(every, int) or not isinstance(faults, list):
+                raise ValueError('dispatch faults are {"every": N, "faults": ["KIND[:ARG]" or {"fault": KIND, ...}]}')
+            if not every:
+                self._emulator.stop_dispatch_faults()
+                return json_response({"every": None, "faults": []})
+            parsed = [f if isinstance(f, str) else Fault.from_json(_object(f)) for f in faults]
+            plan = self._emulator.schedule_dispatch_faults(every, parsed)
+        except ValueError as exc:
+            return _error(exc)
+        return json_response({"every": plan.every, "faults": [f.to_text() for f in plan.faults]})
+
+    async def push(self, request: web.Request) -> web.Response:
+        """``POST /_emulator/push``: see :meth:`GatewayEmulator.push`."""
+        try:
+            body = await _body(request)
+            count, t = body.get("count"), body.get("t", "MESSAGE_CREATE")
+            shard, session = body.get("shard"), body.get("session")
+            if not (_optional(shard, int) and _optional(session, str) and isinstance(t, str)):
+                raise ValueError("t and session are strings, shard an integer")
+            if not isinstance(count, int) or isinstance(count, bool):
+                raise ValueError("count must be a non-negative integer")
+            pushed = self._emulator.push(count, t, shard=shard, session=session)
+        except ValueError as exc:
+            return _error(exc)
+        return json_response({"pushed": pushed})
 
     async def dispatch(self, request: web.Request) -> web.Response:
         try:
@@ -121,6 +163,9 @@ class ControlApi:
                 "heartbeats": len(c.heartbeats),
                 "dispatches_sent": len(c.sequences),
                 "last_sequence": c.sequences[-1] if c.sequences else None,
+                "dispatch_faults": [{"time": f.time, "fault": f.fault.to_text(), "written": f.written, "seq": f.seq}
+                                    for f in c.dispatch_faults],  # fmt: skip
+                "corrupted": c.corrupted,
             }
             for c in record.connections
         ]
@@ -145,6 +190,12 @@ async def _body(request: web.Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ValueError("the body must be a JSON object")
     return body
+
+
+def _object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError("a fault is a string KIND[:ARG] or an object {\"fault\": KIND, ...}")
+    return value
 
 
 def _optional(value: Any, kind: type) -> bool:

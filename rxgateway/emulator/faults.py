@@ -18,7 +18,7 @@ usual delay.
 Example::
 
     >>> Fault.parse("close:4009")
-    Fault(kind=<FaultKind.CLOSE: 'close'>, code=4009, resumable=False, chunk_bytes=16)
+    Fault(kind=<FaultKind.CLOSE: 'close'>, code=4009, resumable=False, chunk_bytes=16, data=b'', frame='payload', interval_ms=0)
     >>> Fault.from_json({"fault": "invalid_session", "resumable": True}).resumable
     True
     >>> plan = DispatchFaultPlan.make(1000, ["reconnect", "close:4000"])
@@ -203,6 +203,23 @@ class Fault:
             obj[key] = arg.strip().lower() == "true" if key == "resumable" else _int(arg, key)
         return cls.from_json(obj)
 
+    def to_text(self) -> str:
+        """The ``KIND[:ARG]`` form :meth:`parse` reads back (``raw`` loses its data).
+
+        >>> [f.to_text() for f in (Fault.close(4009), Fault.invalid_session(True), Fault.drop())]
+        ['close:4009', 'invalid_session:true', 'drop']
+        """
+        kind = self.kind
+        if kind is FaultKind.CLOSE:
+            return f"close:{self.code}"
+        if kind is FaultKind.INVALID_SESSION:
+            return f"invalid_session:{str(self.resumable).lower()}"
+        if kind is FaultKind.SLOW_LINK:
+            return f"slow_link:{self.chunk_bytes}"
+        if kind is FaultKind.BAD_HELLO:
+            return f"bad_hello:{self.interval_ms}"
+        return str(kind.value)
+
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> Fault:
         """A fault from ``{"fault": KIND, "code"?, "resumable"?, "chunk_bytes"?,
@@ -238,9 +255,9 @@ class DispatchFaultPlan:
     frames have been written to its socket (counted by the writer, not when queued),
     the next fault of ``faults`` is applied at exactly that point of the stream.
 
-    The cycle is kept per session (across its connections): the k-th fault that hits
-    a session is ``faults[k % len(faults)]``, so with one session the order is fixed
-    whatever the timing. A closing fault (:data:`CLOSING_FAULTS`) stops the
+    The cycle is kept per session (across its connections): the k-th fault of this plan
+    that hits a session is ``faults[k % len(faults)]``, so each session sees the faults
+    in the same order whatever the timing (a new plan starts every cycle afresh). A closing fault (:data:`CLOSING_FAULTS`) stops the
     connection's dispatches right there (the frames queued behind it are dropped and
     stay in the session's replay buffer); op 7 / op 9 go out next and the close
     follows after the configured delay; a drop flushes what was written first. Other

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..protocol import ShardId
+from .faults import Fault
 
 
 class ViolationKind(enum.Enum):
@@ -102,6 +103,18 @@ class ResumeRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class DispatchFaultRecord:
+    """A fault fired by the dispatch count (``fault_every_dispatches``): when, which,
+    after how many dispatches this connection had written (since the plan was set),
+    and the sequence number of the last of them (the last one the client can have)."""
+
+    time: float
+    fault: Fault
+    written: int
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
 class CommandRecord:
     """A gateway command (op 3, 4, 8, 31, 43) and who sent it."""
 
@@ -145,8 +158,10 @@ class ConnectionRecord:
     """Everything about one websocket connection.
 
     ``sequences`` lists the dispatch sequence numbers handed to this connection for
-    sending, in order, replays included. ``ops_sent`` lists ``(time, op)`` of every
-    non-dispatch payload sent (Hello, ACKs, op 7, op 9, heartbeat requests).
+    sending, in order, replays included (also those a close later dropped from its
+    queue: ``dispatch_faults[-1].seq`` is the last one written before such a fault).
+    ``ops_sent`` lists ``(time, op)`` of every non-dispatch payload sent (Hello, ACKs,
+    op 7, op 9, heartbeat requests).
     """
 
     id: int
@@ -170,6 +185,10 @@ class ConnectionRecord:
     commands: list[CommandRecord] = field(default_factory=list)
     sequences: array[int] = field(default_factory=lambda: array("q"))
     ops_sent: list[tuple[float, int]] = field(default_factory=list)
+    #: Faults fired by the dispatch count, in order (see :class:`DispatchFaultRecord`).
+    dispatch_faults: list[DispatchFaultRecord] = field(default_factory=list)
+    #: Sequence numbers of the dispatches sent corrupt (the corrupt_dispatch fault).
+    corrupted: list[int] = field(default_factory=list)
 
     def max_payloads_in(self, window_s: float = 60.0) -> int:
         """The most payloads received within any ``window_s`` (the quantity 4008 limits)."""

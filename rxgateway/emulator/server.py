@@ -14,7 +14,10 @@ Example::
             ...
         emu.dispatch("MESSAGE_CREATE", {...})           # to every session that owns the guild
         await emu.burst(100_000, mix="messages=1")      # as fast as the clients read
+        emu.push(30_000, "MESSAGE_CREATE", shard=0)     # into shard 0's session now (a backlog
+                                                        # for its Resume if it is detached)
         emu.inject(Fault.reconnect(), shard=0)          # op 7 to shard 0
+        emu.schedule_dispatch_faults(5000, ["reconnect", "drop"])  # every 5000 dispatches written
         await emu.wait_for(lambda: emu.record.for_shard(0)[-1].resumes)
         assert not emu.violations
 """
@@ -26,20 +29,23 @@ import dataclasses
 import itertools
 import random
 import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from typing import Any, TypeVar
 
 from aiohttp import web
 
+from ..protocol import ShardId
 from .compression import COMPRESSIONS, make_encoder
-from .config import DEFAULT_GATEWAY_VERSION, EmulatorConfig
+from .config import DEFAULT_DISPATCH_FAULTS, DEFAULT_GATEWAY_VERSION, EmulatorConfig
 from .connection import Connection
 from .control import ControlApi
 from .dispatch import Dispatch
-from .faults import Fault, FaultKind
+from .events import BUILDERS
+from .faults import DispatchFaultPlan, Fault, FaultKind
 from .record import ConnectionRecord, Record, SentMessage, Violation
 from .replay import ReplaySource
 from .rest import RestApi, json_response
+from .sessions import Session
 from .state import GatewayState
 from .traffic import DEFAULT_MIX, TrafficGenerator
 
@@ -61,6 +67,9 @@ WAIT_POLL_S = 0.005
 BURST_POOL_SIZE = 1024
 #: A burst hands this many events to the sessions, then lets the writers catch up.
 BURST_BATCH = 256
+#: :meth:`GatewayEmulator.push` generates this many distinct events per shard, then
+#: cycles through them with fresh ids (a generated MESSAGE_CREATE costs ~0.1 ms).
+PUSH_POOL_SIZE = 256
 #: Rate-mode traffic is produced in ticks of 10 ms, and never catches up more than 1 s.
 TRAFFIC_TICK_S = 0.01
 MAX_CATCH_UP_S = 1.0
@@ -84,6 +93,7 @@ class GatewayEmulator:
         self.record: Record = self.state.record
         self._runner: web.AppRunner | None = None
         self._generators: dict[str, TrafficGenerator] = {}
+        self._pusher: TrafficGenerator | None = None
         self._chaos = random.Random(f"chaos-{self.config.seed}")
         self._tasks: set[asyncio.Task[None]] = set()
         self._traffic: asyncio.Task[None] | None = None
@@ -226,6 +236,65 @@ class GatewayEmulator:
                 deliver(pool[index % len(pool)])
             await self._drained()
 
+    def push(
+        self, count: int, t: str = "MESSAGE_CREATE", *, shard: int | None = None, session: str | None = None
+    ) -> int:
+        """Push ``count`` generated ``t`` events into sessions *now*, attached or not: a
+        detached session buffers them for its Resume (mind ``replay_buffer_length``), an
+        attached one queues them all at once (for a flood paced to the reader use
+        :meth:`burst`). Returns how many dispatches the sessions received in all.
+
+        Targets: the live sessions of ``shard`` (a shard number), or ``session`` (a
+        session id), or every live session. Routing is bypassed, nothing else: each
+        session numbers and buffers the events as usual and filters them by its intents
+        and the content rules (a session without the needed intent gets nothing). Guild
+        events happen in guilds the target's shard owns (any guild if it owns none);
+        events that can happen in a DM (MESSAGE_CREATE, ...) are always guild events.
+        The first :data:`PUSH_POOL_SIZE` events per shard are generated afresh; later
+        ones repeat them, ``*_CREATE`` events with a fresh ``id`` each (so 30,000
+        MESSAGE_CREATEs are 30,000 distinct messages). Deterministic for the seed; no
+        duplicates chaos; stamped when ``stamp`` is on.
+
+        Raises ``ValueError`` for an unknown ``t``, a negative ``count`` or no matching
+        session. Example (the client is away, then resumes into a 30,000-event replay)::
+
+            await client.close(4000)
+            await emu.wait_for(lambda: not emu.connections)
+            assert emu.push(30_000, "MESSAGE_CREATE", shard=0) == 30_000
+        """
+        if t not in BUILDERS:
+            raise ValueError(f"unknown event {t!r}; known: {sorted(BUILDERS)}")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValueError(f"count must be a non-negative integer, got {count!r}")
+        now = self.state.clock()
+        targets = [
+            s
+            for s in self.state.sessions
+            if (shard is None or s.shard.number == shard)
+            and (session is None or s.id == session)
+            and (s.expires_at is None or now < s.expires_at)
+        ]
+        if not targets:
+            raise ValueError(f"no live session matches shard={shard} session={session}")
+        by_shard: dict[ShardId, list[Session]] = {}
+        for target in targets:
+            by_shard.setdefault(target.shard, []).append(target)
+        if self._pusher is None:
+            bot = self.state.accounts.all[0].user
+            self._pusher = TrafficGenerator(self.state.world, bot, self.config.seed, "all")
+        generator, stamp = self._pusher, self.config.stamp
+        before = sum(target.seq for target in targets)
+        for shard_id, sessions in by_shard.items():
+            guilds = self.state.world.guilds_of(shard_id)
+            pool = [generator.make_in(t, guilds) for _ in range(min(count, PUSH_POOL_SIZE))]
+            for index in range(count):
+                dispatch = pool[index] if index < len(pool) else generator.renew(pool[index % len(pool)])
+                if stamp:
+                    dispatch = dispatch.with_stamp(time.perf_counter_ns())
+                for target in sessions:
+                    target.push(dispatch)
+        return sum(target.seq for target in targets) - before
+
     def start_burst(self, count: int, mix: str | Mapping[str, float] = DEFAULT_MIX) -> None:
         """Run :meth:`burst` in the background (cancelled by :meth:`stop`)."""
         self._own(asyncio.get_running_loop().create_task(self.burst(count, mix)))
@@ -316,6 +385,30 @@ class GatewayEmulator:
                 self.inject(fault, shard=shard)
 
         self._own(asyncio.get_running_loop().create_task(loop()))
+
+    def schedule_dispatch_faults(
+        self, every: int, faults: Iterable[Fault | str] = DEFAULT_DISPATCH_FAULTS
+    ) -> DispatchFaultPlan:
+        """From now on, on every connection, apply the next of ``faults`` each time
+        ``every`` more dispatch frames have been written to its socket (see
+        :class:`~.faults.DispatchFaultPlan`: the cycle is kept per session, a closing
+        fault cuts the stream exactly there). ``faults`` are :class:`Fault` objects or
+        ``KIND[:ARG]`` strings; by default reconnect, invalid_session:true, close:4000,
+        drop. Replaces any earlier plan; every connection restarts its count at its
+        next write and every session its cycle at the first fault. The same as ``GatewayEmulator(fault_every_dispatches=every,
+        dispatch_faults=faults)`` from the start. Raises ``ValueError`` for a bad plan.
+
+        Example::
+
+            emu.schedule_dispatch_faults(1000, ["reconnect", "invalid_session:true", "close:4000", "drop"])
+        """
+        plan = DispatchFaultPlan.make(every, faults)
+        self.state.fault_plan = plan
+        return plan
+
+    def stop_dispatch_faults(self) -> None:
+        """Stop the faults of :meth:`schedule_dispatch_faults` (or of the config)."""
+        self.state.fault_plan = None
 
     # -- the websocket -----------------------------------------------------------
 

@@ -3,6 +3,8 @@
 A session holds its bot, intents, shard, sequence counter and a replay buffer of the
 dispatches it was sent. It lives while a connection is attached; once detached it can
 be resumed for the resume window, and events routed to it meanwhile are buffered.
+The buffer holds the last ``replay_buffer_length`` dispatches (``None``: all of them),
+so a Resume after a long outage replays a backlog of any length that fits.
 
 The sequence starts at 1 (READY) and grows by one per dispatch, RESUMED included
 (§3.5, §3.6 [EMU]). A dispatch's envelope is built here, keys in the order Discord's
@@ -26,6 +28,7 @@ from typing import Any, Protocol
 from ..protocol import Intents, ShardId
 from .accounts import BotAccount
 from .dispatch import Dispatch
+from .faults import DispatchFaultPlan
 
 
 class Outlet(Protocol):
@@ -38,12 +41,12 @@ class Session:
     """One gateway session (§12.7: session_id → token, intents, shard, seq, buffer, expiry)."""
 
     __slots__ = (
-        "account", "bot_id", "buffer", "connection", "expires_at", "id", "intents", "large_threshold",
-        "presence", "reads_content", "seq", "shard",
+        "account", "bot_id", "buffer", "connection", "dispatch_fault_plan", "dispatch_faults_fired", "expires_at",
+        "id", "intents", "large_threshold", "presence", "reads_content", "seq", "shard",
     )  # fmt: skip
 
     def __init__(
-        self, account: BotAccount, intents: int, shard: ShardId, large_threshold: int, replay_length: int
+        self, account: BotAccount, intents: int, shard: ShardId, large_threshold: int, replay_length: int | None
     ) -> None:
         self.id = uuid.uuid4().hex
         self.account = account
@@ -58,6 +61,11 @@ class Session:
         self.connection: Outlet | None = None
         #: When a detached session stops being resumable (``None`` while attached).
         self.expires_at: float | None = None
+        #: Faults the dispatch count fired on this session's connections so far under
+        #: ``dispatch_fault_plan`` (the position in its cycle, see
+        #: :class:`~.faults.DispatchFaultPlan`); a new plan starts its cycle afresh.
+        self.dispatch_fault_plan: DispatchFaultPlan | None = None
+        self.dispatch_faults_fired = 0
 
     def push(self, dispatch: Dispatch) -> None:
         """Deliver ``dispatch`` if this session's intents allow it: number it, buffer
@@ -88,7 +96,7 @@ class Session:
 class SessionStore:
     """Every live session, and the shard index that routes guild events to them."""
 
-    def __init__(self, resume_window_s: float, replay_length: int) -> None:
+    def __init__(self, resume_window_s: float, replay_length: int | None) -> None:
         self._resume_window_s = resume_window_s
         self._replay_length = replay_length
         self._sessions: dict[str, Session] = {}

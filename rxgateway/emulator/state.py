@@ -16,6 +16,7 @@ from ..protocol import CloseCode
 from .accounts import Accounts, BotAccount
 from .commands import Commands
 from .config import EmulatorConfig
+from .faults import DispatchFaultPlan
 from .record import ConnectionRecord, Record, Violation, ViolationKind
 from .sessions import SessionStore
 from .world import World
@@ -49,6 +50,11 @@ class GatewayState:
         self.bad_hellos: list[int] = []
         #: The recording served to every session (``--replay``), if any.
         self.replay: ReplaySource | None = None
+        #: Faults by dispatch count (``fault_every_dispatches``); ``None``: off. Replaced
+        #: as a whole (never mutated): each connection restarts its count when it changes.
+        self.fault_plan: DispatchFaultPlan | None = None
+        if config.fault_every_dispatches is not None:
+            self.fault_plan = DispatchFaultPlan.make(config.fault_every_dispatches, config.dispatch_faults)
         self._next_connection_id = 0
 
     def new_connection_id(self) -> int:

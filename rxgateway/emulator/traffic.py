@@ -19,17 +19,21 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
-from .dispatch import Dispatch
+from ..protocol import snowflake_from_time_ms
+from .dispatch import GUILD_ITSELF, Dispatch
 from .events import BUILDERS, CATEGORIES, Scene
-from .world import Person, World
+from .world import Guild, Person, World
 
 #: The default mix, close to what a busy bot with presences sees (peers.md §5.5b).
 DEFAULT_MIX = "messages=50,presences=30,typing=20"
 #: Traffic starts at 2025-07-01T12:00:00Z and the clock moves 1-20 ms per event.
 TRAFFIC_START_MS = 1_751_371_200_000
 MAX_STEP_MS = 20
+#: :meth:`TrafficGenerator.make_in` redraws a DM event this often before accepting one
+#: (10 % of messages are DMs, so 32 draws all being DMs is a 1e-32 chance).
+GUILD_DRAWS = 32
 
 
 def parse_mix(mix: str | Mapping[str, float]) -> dict[str, float]:
@@ -83,11 +87,12 @@ class TrafficGenerator:
         """The next ``count`` events."""
         return [self.next() for _ in range(count)]
 
-    def make(self, t: str) -> Dispatch:
-        """One event named ``t`` (any name in :data:`~rxgateway.emulator.events.BUILDERS`)."""
+    def make(self, t: str, guilds: Sequence[Guild] | None = None) -> Dispatch:
+        """One event named ``t`` (any name in :data:`~rxgateway.emulator.events.BUILDERS`),
+        in one of ``guilds`` (default: any guild of the world) unless it happens in a DM."""
         rng = self._rng
         self._now_ms += rng.randint(1, MAX_STEP_MS)
-        guild = rng.choice(self._world.guilds)
+        guild = rng.choice(guilds or self._world.guilds)
         members = self._world.members(guild)
         scene = Scene(
             rng=rng,
@@ -101,3 +106,27 @@ class TrafficGenerator:
         d = BUILDERS[t](scene)
         self._increment = scene.next_increment
         return Dispatch.build(t, d)
+
+    def make_in(self, t: str, guilds: Sequence[Guild]) -> Dispatch:
+        """One event named ``t`` in one of ``guilds``: DM variants are redrawn (up to
+        :data:`GUILD_DRAWS` times), so a guild-capable event always carries a
+        ``guild_id``; events that never have a guild (USER_UPDATE, ...) come as they are."""
+        dispatch = self.make(t, guilds)
+        for _ in range(GUILD_DRAWS):
+            if dispatch.obj.get("guild_id") is not None or t in GUILD_ITSELF:
+                break
+            dispatch = self.make(t, guilds)
+        return dispatch
+
+    def renew(self, dispatch: Dispatch) -> Dispatch:
+        """A copy of ``dispatch`` whose top-level ``id`` is a fresh snowflake (the
+        generator's clock moves 1 ms per 4096 ids), for cheap distinct events: ``*_CREATE``
+        events other than GUILD_CREATE only; any other dispatch is returned as is."""
+        t = dispatch.t
+        if not t.endswith("_CREATE") or t in GUILD_ITSELF or "id" not in dispatch.obj:
+            return dispatch
+        self._increment = (self._increment + 1) % 4096
+        if self._increment == 0:
+            self._now_ms += 1
+        fresh_id = snowflake_from_time_ms(self._now_ms, increment=self._increment)
+        return Dispatch.build(t, {**dispatch.obj, "id": str(fresh_id)})

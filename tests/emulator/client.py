@@ -27,6 +27,8 @@ ZLIB_SUFFIX = b"\x00\x00\xff\xff"
 RECEIVE_TIMEOUT_S = 5.0
 #: The most payloads a test skips while looking for one.
 MAX_SKIPPED = 10_000
+#: The most websocket frames one payload may span (slow_link splits into 16-byte frames).
+MAX_FRAMES_PER_PAYLOAD = 1_000_000
 #: The ``make_emulator`` fixture: ``async with make_emulator(**changes) as emu``.
 MakeEmulator = Callable[..., AbstractAsyncContextManager[GatewayEmulator]]
 PROPERTIES = {"os": "linux", "browser": "conformance", "device": "conformance"}
@@ -58,8 +60,14 @@ class GatewayClient:
 
     async def receive(self) -> dict[str, Any]:
         """The next payload; raises ``ConnectionError`` (with the close code) if the socket closed."""
+        payload: dict[str, Any] = orjson.loads(await self.receive_raw())
+        return payload
+
+    async def receive_raw(self) -> bytes:
+        """The next payload's bytes, decompressed but not parsed (``ConnectionError`` as
+        :meth:`receive`)."""
         frames = 0
-        while True:
+        for _ in range(MAX_FRAMES_PER_PAYLOAD):
             msg = await self.ws.receive(timeout=RECEIVE_TIMEOUT_S)
             if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
                 raise ConnectionError(msg.data if msg.type is aiohttp.WSMsgType.CLOSE else None)
@@ -68,8 +76,8 @@ class GatewayClient:
             raw = self._decode(msg.data if isinstance(msg.data, bytes) else msg.data.encode())
             if raw is not None:
                 self.frames_per_payload.append(frames)
-                payload: dict[str, Any] = orjson.loads(raw)
-                return payload
+                return raw
+        raise AssertionError(f"no whole payload within {MAX_FRAMES_PER_PAYLOAD} frames")
 
     def _decode(self, data: bytes) -> bytes | None:
         if self.compress == "zlib-stream":
@@ -138,15 +146,20 @@ async def ready_client(
 
 
 async def resumed_client(
-    http: aiohttp.ClientSession, ready: dict[str, Any], seq: int | None = None, *, compress: str | None = None
+    http: aiohttp.ClientSession,
+    ready: dict[str, Any],
+    seq: int | None = None,
+    *,
+    compress: str | None = None,
+    max_payloads: int = MAX_SKIPPED,
 ) -> tuple[GatewayClient, list[dict[str, Any]]]:
     """Resume READY's session at ``resume_gateway_url``; returns (client, replayed
-    dispatches up to and including RESUMED)."""
+    dispatches up to and including RESUMED), reading at most ``max_payloads``."""
     client = await GatewayClient.connect(http, ready["d"]["resume_gateway_url"], compress=compress)
     assert (await client.receive())["op"] == 10
     await client.resume(ready["d"]["session_id"], ready["s"] if seq is None else seq)
     replayed = []
-    for _ in range(MAX_SKIPPED):
+    for _ in range(max_payloads):
         payload = await client.receive()
         if payload["op"] == 0:
             replayed.append(payload)

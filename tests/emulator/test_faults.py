@@ -145,13 +145,14 @@ async def test_scheduled_faults_repeat(emu: GatewayEmulator, http: aiohttp.Clien
         ("invalid_session", Fault.invalid_session(False)),
         ("slow_link:32", Fault.slow_link(32)),
         ("drop", Fault.drop()),
+        ("corrupt_dispatch", Fault.corrupt_dispatch()),
     ],
 )
 def test_fault_parse(text: str, fault: Fault) -> None:
     assert Fault.parse(text) == fault
 
 
-@pytest.mark.parametrize("text", ["explode", "close:abc", "close:999", "drop:1", "slow_link:0"])
+@pytest.mark.parametrize("text", ["explode", "close:abc", "close:999", "drop:1", "slow_link:0", "corrupt_dispatch:1"])
 def test_fault_parse_rejects(text: str) -> None:
     with pytest.raises(ValueError):
         Fault.parse(text)
@@ -172,6 +173,6 @@ def test_every_fault_kind_has_a_constructor() -> None:
         Fault.close().kind, Fault.drop().kind, Fault.zombie().kind, Fault.reconnect().kind,
         Fault.invalid_session().kind, Fault.corrupt_frame().kind, Fault.invalid_json().kind,
         Fault.request_heartbeat().kind, Fault.slow_link().kind, Fault.reconnect_before_hello().kind,
-        Fault.raw(b"{}").kind, Fault.bad_hello().kind,
+        Fault.raw(b"{}").kind, Fault.bad_hello().kind, Fault.corrupt_dispatch().kind,
     }  # fmt: skip
     assert made == set(FaultKind)
