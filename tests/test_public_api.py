@@ -1,25 +1,105 @@
-"""Every public name is documented, and the package exposes only what it lists."""
+"""The package exposes exactly the names listed here, and each one is documented.
+
+The rule for ``dir(rxgateway)``: a public name (no leading underscore) is either in
+``__all__`` or is one of the package's own submodules, bound as an attribute by
+Python's import system when that submodule was imported (``rxgateway.config`` once
+anything imported it). Nothing else: no helper, no re-exported third-party object,
+no module imported from outside the package. Changing the public API means changing
+``PUBLIC`` below, on purpose.
+"""
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import pkgutil
+import types
 
 import pytest
 
 import rxgateway
 
-PUBLIC = sorted(rxgateway.__all__)
+#: The documented public API of ``rxgateway``.
+PUBLIC = frozenset({
+    # configuration and entry points
+    "Config", "DEFAULT_API_URL", "DEFAULT_GATEWAY_URL",
+    "Shard", "ShardGroup", "ShardSender", "GroupSender", "EventStream",
+    "bucket", "create_iterator", "create_range", "create_recommended",
+    "GatewayBot", "SessionStartLimit", "get_gateway_bot",
+    # state
+    "Latency", "Session", "ShardState", "StateKind", "SequenceAudit",
+    # protocol
+    "CloseCode", "CloseFrame", "EventType", "EventTypeFlags", "Intents", "OpCode", "ShardId",
+    "shard_for_guild",
+    # commands
+    "Activity", "ActivityType", "Command", "RequestChannelInfo", "RequestGuildMembers",
+    "RequestSoundboardSounds", "Status", "UpdatePresence", "UpdateVoiceState",
+    # identify queues
+    "InMemoryQueue", "SessionQueue",
+    # record and replay
+    "Recorder", "Recording", "RecordingError", "record", "Replay", "replay",
+    # operators
+    "ops",
+    # errors
+    "GatewayError", "AuthenticationError", "CommandsNotSentError", "CompressionError", "ConnectError",
+    "DeserializationError", "DisallowedIntentsError", "FatalCloseError", "HTTPError",
+    "IdentifyQueueError", "PayloadTooLargeError", "SendError", "ShardClosedError", "UnauthorizedError",
+})  # fmt: skip
+
+#: Names in ``PUBLIC`` that are modules rather than objects.
+PUBLIC_MODULES = frozenset({"ops"})
 
 
-@pytest.mark.parametrize("name", PUBLIC)
+def own_submodules() -> set[str]:
+    return {info.name for info in pkgutil.iter_modules(rxgateway.__path__)}
+
+
+def test_all_is_exactly_the_documented_list() -> None:
+    assert len(rxgateway.__all__) == len(set(rxgateway.__all__)), "__all__ lists a name twice"
+    assert set(rxgateway.__all__) - PUBLIC == set(), "exported but not documented here"
+    assert PUBLIC - set(rxgateway.__all__) == set(), "documented here but not exported"
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC))
+def test_every_public_name_resolves_to_something_of_ours(name: str) -> None:
+    assert hasattr(rxgateway, name), f"rxgateway.{name} is listed but does not exist"
+    obj = getattr(rxgateway, name)
+    if name in PUBLIC_MODULES:
+        assert isinstance(obj, types.ModuleType) and obj.__name__ == f"rxgateway.{name}"
+    elif inspect.isclass(obj) or inspect.isfunction(obj):
+        assert obj.__module__.startswith("rxgateway."), f"rxgateway.{name} comes from {obj.__module__}"
+    else:
+        assert isinstance(obj, (str, int)), f"rxgateway.{name} is a {type(obj).__name__}"
+
+
+def test_star_import_gives_exactly_the_public_names() -> None:
+    namespace: dict[str, object] = {}
+    exec("from rxgateway import *", namespace)  # noqa: S102
+    assert set(namespace) - {"__builtins__"} == PUBLIC
+
+
+def test_no_public_name_beyond_all_except_own_submodules() -> None:
+    submodules = own_submodules()
+    for name in dir(rxgateway):
+        if name.startswith("_") or name in rxgateway.__all__:
+            continue
+        value = getattr(rxgateway, name)
+        assert isinstance(value, types.ModuleType), f"rxgateway.{name} is public but not in __all__"
+        assert value.__name__ == f"rxgateway.{name}", f"rxgateway.{name} is the foreign module {value.__name__}"
+        assert name in submodules
+
+
+def test_the_rule_holds_with_every_submodule_imported() -> None:
+    # Importing more of the package binds more submodule attributes, never other names.
+    for name in sorted(own_submodules() - {"__main__"}):
+        importlib.import_module(f"rxgateway.{name}")
+    test_no_public_name_beyond_all_except_own_submodules()
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC))
 def test_public_name_is_documented(name: str) -> None:
     obj = getattr(rxgateway, name)
     if isinstance(obj, (str, int)):  # constants: documented where defined
         return
     doc = inspect.getdoc(obj)
     assert doc and len(doc) > 20, f"rxgateway.{name} has no real docstring"
-
-
-def test_all_names_resolve() -> None:
-    missing = [n for n in PUBLIC if not hasattr(rxgateway, n)]
-    assert missing == []

@@ -1,4 +1,4 @@
-"""Reconnect pacing: backoff after failed connects, the op 9 delay, the connect timeout.
+"""Reconnect pacing: backoff after failed connects and the op 9 delay.
 
 Only *failed* connection attempts back off; a shard whose connection ended after
 reaching a session reconnects at once (twilight.md §2.3, GATEWAY.md §3.10). The
@@ -31,7 +31,6 @@ from typing import Final
 
 __all__ = [
     "BACKOFF_CAP",
-    "CONNECT_TIMEOUT",
     "INVALID_SESSION_DELAY",
     "backoff_delay",
     "backoff_base",
@@ -52,11 +51,6 @@ _CAP_ATTEMPT: Final = math.ceil(math.log2(BACKOFF_CAP)) + 1
 #: (GATEWAY.md §3.8: older docs asked for a random 1-5 s; it also lets the 5 s
 #: identify window pass).
 INVALID_SESSION_DELAY: Final = (1.0, 5.0)
-
-#: Seconds allowed for TCP, TLS and the websocket upgrade together (not the backoff
-#: sleep). A healthy connect takes well under a second; without a limit a
-#: half-open connect hangs a shard for ever (twilight #2448 added the same 10 s).
-CONNECT_TIMEOUT: Final = 10.0
 
 
 def _check_random(value: float) -> float:

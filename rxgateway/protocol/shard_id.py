@@ -18,6 +18,10 @@ from typing import ClassVar
 #: Discord's epoch, 2015-01-01T00:00:00Z, in unix milliseconds.
 DISCORD_EPOCH_MS = 1420070400000
 
+#: The largest shard count: the largest integer every JSON reader holds exactly
+#: (RFC 8259 §6: IEEE 754 doubles), far above any real bot's.
+MAX_TOTAL = 2**53
+
 
 @dataclass(frozen=True, slots=True, order=False)
 class ShardId:
@@ -41,6 +45,8 @@ class ShardId:
                 raise TypeError(f"ShardId.{name} must be an int, got {type(value).__name__}")
         if self.total < 1:
             raise ValueError(f"ShardId total must be at least 1, got {self.total}")
+        if self.total > MAX_TOTAL:
+            raise ValueError(f"ShardId total (the shard count) must be at most 2**53, got {self.total}")
         if not 0 <= self.number < self.total:
             raise ValueError(f"ShardId number must be in 0..{self.total - 1}, got {self.number}")
 

@@ -19,7 +19,13 @@ let the bot spend ``total`` several times a day, which gets its token reset. An
 empty budget only holds the heads of the keys until the refill: unlike twilight's
 runner, :meth:`~InMemoryQueue.update` and cancellations still work meanwhile.
 
-A queue belongs to one event loop. Times are ``time.monotonic()`` seconds.
+A queue belongs to one event loop. Times are seconds of the queue's clock:
+``time.monotonic()`` unless another is given (``clock=``). Every decision reads that
+clock; only the sleeping is done by the event loop's timers, for the number of
+clock seconds the decision asked for. With a clock that does not follow the loop's
+(a fake clock in a test), the timers may wake a waiter too early, which just
+re-checks and sleeps again, or too late: after moving such a clock forward, call
+:meth:`InMemoryQueue.recheck` so the waiters read it.
 
 Example::
 
@@ -40,6 +46,7 @@ import itertools
 import math
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Final
 
 from rxgateway.protocol.shard_id import ShardId
@@ -90,7 +97,9 @@ class InMemoryQueue:
 
     ``max_concurrency`` 0 disables the queue (every request is granted at once and
     the budget is not used). ``identify_interval`` plus ``margin`` is the spacing
-    per key; ``limit_period`` the length of a daily window.
+    per key; ``limit_period`` the length of a daily window. ``clock`` returns the
+    current time in seconds and must never go backwards (default
+    ``time.monotonic``); see the module docstring for other clocks.
 
     Example::
 
@@ -109,10 +118,12 @@ class InMemoryQueue:
         identify_interval: float = IDENTIFY_INTERVAL,
         margin: float = IDENTIFY_MARGIN,
         limit_period: float = LIMIT_PERIOD,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         _check(max_concurrency, remaining, reset_after, total)
         if not (identify_interval >= 0 and margin >= 0 and limit_period > 0):
             raise ValueError("identify_interval and margin must be >= 0, limit_period > 0")
+        self._clock = clock
         self._max_concurrency = max_concurrency
         self._spacing = identify_interval + margin
         self._limit_period = limit_period
@@ -122,7 +133,7 @@ class InMemoryQueue:
         self._remaining = remaining
         self._total = total
         self._window_end: float | None = None
-        self._set_budget(remaining, reset_after, total, time.monotonic())
+        self._set_budget(remaining, reset_after, total, clock())
 
     def __repr__(self) -> str:
         return (
@@ -150,7 +161,7 @@ class InMemoryQueue:
             >>> InMemoryQueue(remaining=5, total=10).remaining
             5
         """
-        self._refill(time.monotonic())
+        self._refill(self._clock())
         return self._remaining
 
     @property
@@ -212,9 +223,34 @@ class InMemoryQueue:
             (4, 999)
         """
         _check(max_concurrency, remaining, reset_after, total)
-        self._set_budget(remaining, reset_after, total, time.monotonic())
+        self._set_budget(remaining, reset_after, total, self._clock())
         if max_concurrency != self._max_concurrency:
             self._rebalance(max_concurrency)
+        self.recheck()
+
+    def recheck(self) -> None:
+        """Make the waiters at the head of each key read the clock again now.
+
+        The queue's own timers do this when a wait should be over; call it after
+        moving an injected clock forward (a test's fake clock) so that waiters whose
+        time has come are granted without waiting for a real timer.
+
+        Example::
+
+            >>> import asyncio
+            >>> now = [0.0]
+            >>> async def second_grant_at() -> float:
+            ...     queue = InMemoryQueue(identify_interval=5.0, margin=0.0, clock=lambda: now[0])
+            ...     await queue.acquire(ShardId(0, 1))  # granted at once, at 0.0
+            ...     second = asyncio.create_task(queue.acquire(ShardId(0, 1)))
+            ...     await asyncio.sleep(0)  # it waits: 5 s to go on the fake clock
+            ...     now[0] = 5.0  # five fake seconds later, in no real time
+            ...     queue.recheck()
+            ...     await second
+            ...     return now[0]
+            >>> asyncio.run(second_grant_at())
+            5.0
+        """
         for fifo in list(self._fifos.values()):
             self._wake(fifo[0])
 
@@ -237,7 +273,7 @@ class InMemoryQueue:
         fifo = self._fifos[waiter.key]
         if fifo[0] is not waiter:
             return _FOREVER
-        now = time.monotonic()
+        now = self._clock()
         self._refill(now)
         if self._remaining <= 0:
             return _FOREVER if self._window_end is None else self._window_end - now
