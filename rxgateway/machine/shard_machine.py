@@ -26,6 +26,12 @@ who ended it and why, whether to keep the session, how long to wait, and where t
 reconnect. The one timer the driver keeps is :attr:`ShardMachine.deadline`; when it
 passes, the driver calls :meth:`ShardMachine.on_timeout`.
 
+Two states are kept, and nothing else decides: :class:`~.state.ShardState` (what users
+see: Disconnected, Identifying, Resuming, Active, Closed) and :class:`Phase`, where the
+socket stands (New, Idle, Connecting, Awaiting Hello, Open, Closing), which moves only
+along :data:`PHASE_MOVES`. The rest is data of the current phase (the heartbeat's
+``awaiting_ack``, an identify request outstanding) or caches of the two.
+
 The tables of reference/twilight.md §2.2 / §2.7 and GATEWAY.md §3.10, with our fixes:
 4003/4007/4009 drop the session (twilight resumes in vain), op 9 d=false waits 1-5 s
 before identifying, stale frames never cross into a new connection, and a connection
@@ -49,6 +55,7 @@ raises is retried with backoff (:meth:`ShardMachine.on_identify_failed`).
 
 from __future__ import annotations
 
+import enum
 import random
 from collections import deque
 from collections.abc import Callable
@@ -134,6 +141,52 @@ _FATAL_ERRORS: dict[int, type[FatalCloseError]] = {
 }
 
 
+class Phase(enum.Enum):
+    """Where the current connection stands: the machine's own view of the socket,
+    finer than the :class:`~.state.ShardState` users see. Each input moves it only
+    along :data:`PHASE_MOVES`."""
+
+    #: Not started yet.
+    NEW = "new"
+    #: No socket: waiting to reconnect, or the shard is over.
+    IDLE = "idle"
+    #: ``Connect`` was handed to the driver; ``on_connected`` or ``on_connect_failed`` comes next.
+    CONNECTING = "connecting"
+    #: The socket is open and read; Hello has not come yet.
+    AWAITING_HELLO = "awaiting hello"
+    #: Hello came: heartbeats run, the handshake and user commands may be sent.
+    OPEN = "open"
+    #: We ended the socket (``Close`` or ``Drop``); ``on_closed`` follows, and only then
+    #: may the next connection open, so two sockets of one shard never overlap.
+    CLOSING = "closing"
+
+
+#: The phase moves each input may make; any other is a bug (and asserted).
+#:
+#: =============== ============================================== =====================
+#: from            to                                             on
+#: =============== ============================================== =====================
+#: NEW             CONNECTING, IDLE                               start / close
+#: IDLE            CONNECTING                                     the reconnect timer
+#: CONNECTING      AWAITING_HELLO, IDLE                           on_connected / on_connect_failed
+#: AWAITING_HELLO  OPEN, CLOSING, IDLE                            Hello / we end it / it ends
+#: OPEN            CLOSING, IDLE                                  we end it / it ends
+#: CLOSING         IDLE                                           on_closed
+#: =============== ============================================== =====================
+PHASE_MOVES: dict[Phase, frozenset[Phase]] = {
+    Phase.NEW: frozenset({Phase.CONNECTING, Phase.IDLE}),
+    Phase.IDLE: frozenset({Phase.CONNECTING}),
+    Phase.CONNECTING: frozenset({Phase.AWAITING_HELLO, Phase.IDLE}),
+    Phase.AWAITING_HELLO: frozenset({Phase.OPEN, Phase.CLOSING, Phase.IDLE}),
+    Phase.OPEN: frozenset({Phase.CLOSING, Phase.IDLE}),
+    Phase.CLOSING: frozenset({Phase.IDLE}),
+}
+#: The phases in which frames are read.
+_RECEIVING = frozenset({Phase.AWAITING_HELLO, Phase.OPEN})
+#: The phases with a socket (``on_closed`` is expected).
+_WITH_SOCKET = frozenset({Phase.AWAITING_HELLO, Phase.OPEN, Phase.CLOSING})
+
+
 class _Timer:
     """A deadline attribute: setting it marks :attr:`ShardMachine.deadline` for
     recomputation, so reading the deadline after every frame costs next to nothing."""
@@ -166,12 +219,12 @@ class ShardMachine:
 
     # Slots, not a __dict__: ~1 KiB less per shard, times a thousand idle shards.
     __slots__ = (
-        "_awaiting_ack", "_close_frame", "_connected", "_connecting", "_corrupt_count", "_corrupt_seq",
-        "_deadline", "_deadline_dirty", "_dispatches_at_connect", "_ended_by_us", "_failures",
+        "_awaiting_ack", "_close_frame", "_corrupt_count", "_corrupt_seq",
+        "_deadline", "_deadline_dirty", "_dispatches_at_connect", "_failures",
         "_handshake", "_heartbeat_interval", "_identify_failures",
-        "_hello", "_identify_requested", "_inflate", "_inflater", "_latency", "_outbox",
-        "_parse_all", "_pause_before_reconnect", "_ratelimiter", "_reached_session",
-        "_receiving", "_resume_url", "_rng", "_sequence", "_session_id", "_started",
+        "_identify_requested", "_inflate", "_inflater", "_latency", "_outbox",
+        "_parse_all", "_phase", "_ratelimiter", "_reconnect_delay",
+        "_receiving", "_resume_url", "_rng", "_sequence", "_session_id",
         "_state", "_wanted", "config", "dispatches", "duplicates_dropped", "shard_id",
         "_timer_reconnect_at", "_timer_heartbeat_at", "_timer_hello_by",
         "_timer_send_blocked_until", "_timer_identify_retry_at",
@@ -190,20 +243,15 @@ class ShardMachine:
         self.config = config
         self._rng = rng
         self._state = ShardState.disconnected(0)
-        self._started = False
         # The session (from READY, or handed in through the config).
         session = config.session
         self._session_id: str | None = session.id if session else None
         self._sequence: int | None = session.sequence if session else None
         self._resume_url: str | None = config.resume_url if session else None
         # The connection.
-        self._connecting = False
-        self._connected = False
-        self._ended_by_us = False
-        #: Connected and not closing: frames are read.
+        self._phase = Phase.NEW
+        #: ``phase in _RECEIVING``, kept by :meth:`_enter` only: read once per frame.
         self._receiving = False
-        self._reached_session = False
-        self._hello = False
         self._inflater: Inflater | None = make_inflater(config.compression)
         # Bound once: reset() renews the context inside, not the inflater.
         self._inflate = self._inflater.feed if self._inflater is not None else None
@@ -221,7 +269,8 @@ class ShardMachine:
         self._send_blocked_until = None
         # Between connections.
         self._reconnect_at = None
-        self._pause_before_reconnect = False
+        #: While CLOSING: the delay to reconnect after, counted once the socket is gone.
+        self._reconnect_delay: float | None = None
         #: Consecutive connections that ended (or failed to open) without reaching a
         #: session: the backoff exponent, shown as ``Disconnected(attempts)``.
         self._failures = 0
@@ -249,6 +298,11 @@ class ShardMachine:
     def state(self) -> ShardState:
         """The current state."""
         return self._state
+
+    @property
+    def phase(self) -> Phase:
+        """Where the current connection stands (see :class:`Phase`)."""
+        return self._phase
 
     @property
     def session(self) -> Session | None:
@@ -310,20 +364,14 @@ class ShardMachine:
 
     def start(self, now: float) -> list[Output]:
         """Begin: the first connection is made at once."""
-        if self._started:
+        if self._phase is not Phase.NEW:
             raise RuntimeError("the shard was already started")
-        self._started = True
         return self._connect(now)
 
     def on_connected(self, now: float) -> list[Output]:
         """The websocket opened."""
-        self._connecting = False
-        self._connected = True
-        self._ended_by_us = False
-        self._receiving = True
-        self._reached_session = False
+        self._enter(Phase.AWAITING_HELLO)
         self._dispatches_at_connect = self.dispatches
-        self._hello = False
         self._handshake = None
         if self._inflater is not None:
             self._inflater.reset()
@@ -341,7 +389,7 @@ class ShardMachine:
         is kept: the resume is tried there, and a gateway that cannot resume it answers
         op 9, which leads to Identify; dropping it here would lose the missed events.
         """
-        self._connecting = False
+        self._enter(Phase.IDLE)
         if self._state.is_terminal:
             return []
         self._resume_url = None
@@ -485,7 +533,7 @@ class ShardMachine:
             return [Received(op, None, None, payload)]
         if op == _OP_HEARTBEAT:
             out: list[Output] = [Received(op, None, None, payload)]
-            if self._hello:
+            if self._phase is Phase.OPEN:
                 out.append(self._heartbeat(now))
             return out
         if op == _OP_HELLO:
@@ -511,7 +559,7 @@ class ShardMachine:
             return []
         self._identify_requested = False
         self._identify_failures = 0
-        if not (self._connected and self._hello and self._state.kind is StateKind.IDENTIFYING):
+        if not self._may_identify():
             return []
         identify = Identify(
             token=self.config.bare_token,
@@ -531,7 +579,7 @@ class ShardMachine:
         if not self._identify_requested:
             return []
         self._identify_requested = False
-        if not (self._connected and self._hello and self._state.kind is StateKind.IDENTIFYING):
+        if not self._may_identify():
             return []
         self._identify_failures += 1
         delay = backoff_delay(self._identify_failures - 1, self._rng)
@@ -560,14 +608,15 @@ class ShardMachine:
 
         ``code`` is the close code received, or ``None`` when there was none (a drop).
         """
-        if not self._connected:
+        if self._phase not in _WITH_SOCKET:
             return []
-        by_us = self._ended_by_us
-        self._connected = False
-        self._ended_by_us = False
-        self._receiving = False
+        by_us = self._phase is Phase.CLOSING
+        self._enter(Phase.IDLE)
         out: list[Output] = self._reset_connection()
         if by_us:
+            delay, self._reconnect_delay = self._reconnect_delay, None
+            if delay is not None and not self._state.is_terminal:
+                self._reconnect_at = now + delay
             return out
         initiator = "server" if code is not None else "transport"
         out.append(Closed(code, reason, initiator))
@@ -584,10 +633,9 @@ class ShardMachine:
         self._note_connection_end()
         if action is CloseAction.REIDENTIFY:
             self._drop_session()
-        if code == CloseCode.RATE_LIMITED:
-            self._pause_before_reconnect = True  # GATEWAY.md §3.10: back off first
         out += self._set_state(ShardState.disconnected(self._failures))
-        self._schedule_reconnect(now)
+        # GATEWAY.md §3.10: after 4008, back off before reconnecting.
+        self._schedule_reconnect(now, pause=code == CloseCode.RATE_LIMITED)
         return out
 
     def on_timeout(self, now: float) -> list[Output]:
@@ -619,7 +667,7 @@ class ShardMachine:
             out.append(self._heartbeat(now))
         if self._identify_retry_at is not None and now >= self._identify_retry_at:
             self._identify_retry_at = None
-            if self._connected and self._hello and self._state.kind is StateKind.IDENTIFYING:
+            if self._may_identify():
                 self._identify_requested = True
                 out.append(RequestIdentify())
         if self._send_blocked_until is not None and now >= self._send_blocked_until:
@@ -648,8 +696,11 @@ class ShardMachine:
         if not frame.keeps_session:
             self._drop_session()
         self._reconnect_at = None
+        self._reconnect_delay = None
         out = self._set_state(ShardState.CLOSED)
-        if self._connected and not self._ended_by_us:
+        if self._phase is Phase.NEW:
+            self._enter(Phase.IDLE)
+        elif self._phase in _RECEIVING:
             out += self._end_connection(Close(frame.code, frame.reason))
         out += self._abandon_outbox()
         return out
@@ -663,7 +714,7 @@ class ShardMachine:
         query = f"/?v={API_VERSION}&encoding=json"
         if self.config.compression:
             query += f"&compress={self.config.compression}"
-        self._connecting = True
+        self._enter(Phase.CONNECTING)
         return [Connect(base.rstrip("/") + query, to_resume_url=use_resume)]
 
     def _on_hello(self, now: float, payload: bytes) -> list[Output]:
@@ -673,9 +724,9 @@ class ShardMachine:
             error = DeserializationError(f"Hello with an unusable heartbeat_interval {interval_ms!r}", payload)
             return [Received(_OP_HELLO, None, None, payload, data), *self._recoverable(now, error, "bad Hello")]
         out: list[Output] = [Received(_OP_HELLO, None, None, payload, data)]
-        if self._hello:
+        if self._phase is Phase.OPEN:
             return out  # a repeated Hello changes nothing
-        self._hello = True
+        self._enter(Phase.OPEN)
         self._hello_by = None
         interval = interval_ms / 1000.0
         self._heartbeat_interval = interval
@@ -707,7 +758,6 @@ class ShardMachine:
             self._session_id = session_id
             self._sequence = seq
             self._resume_url = resume_url if isinstance(resume_url, str) and resume_url else None
-            self._reached_session = True
             self._failures = 0
             self.dispatches += 1
             out += self._set_state(ShardState.ACTIVE)
@@ -716,7 +766,6 @@ class ShardMachine:
             return out
         if name == "RESUMED" and self._state.kind is StateKind.RESUMING:
             data = parse_payload(payload)[0]
-            self._reached_session = True
             self._failures = 0
             out += self._set_state(ShardState.ACTIVE)
             if seq is not None and (self._sequence is None or seq > self._sequence):
@@ -743,9 +792,8 @@ class ShardMachine:
             self._schedule_reconnect(now)
             return out
         self._drop_session()
-        self._pause_before_reconnect = True  # GATEWAY.md §3.8: wait 1-5 s, then identify
         out += self._end_connection(Close(DROP_SESSION_CLOSE.code, DROP_SESSION_CLOSE.reason))
-        self._schedule_reconnect(now)
+        self._schedule_reconnect(now, pause=True)  # GATEWAY.md §3.8: wait 1-5 s, then identify
         return out
 
     def _recoverable(self, now: float, error: GatewayError, why: str) -> list[Output]:
@@ -764,7 +812,7 @@ class ShardMachine:
     def _flush(self, now: float) -> list[Output]:
         """Send what may be sent now: the handshake first, then user commands once
         identified, each taking a ratelimiter permit."""
-        if not (self._connected and self._hello) or self._ended_by_us:
+        if self._phase is not Phase.OPEN:
             return []
         out: list[Output] = []
         limiter = self._ratelimiter
@@ -789,8 +837,7 @@ class ShardMachine:
         """We end the current connection: stop everything tied to it, and tell the
         driver how to close. ``on_closed`` follows when the socket is gone."""
         out: list[Output] = [action]
-        self._ended_by_us = True
-        self._receiving = False
+        self._enter(Phase.CLOSING)
         out += self._reset_connection()
         code = action.code if isinstance(action, Close) else None
         reason = action.reason
@@ -802,7 +849,6 @@ class ShardMachine:
 
     def _reset_connection(self) -> list[Output]:
         out: list[Output] = []
-        self._hello = False
         self._hello_by = None
         self._heartbeat_at = None
         self._heartbeat_interval = None
@@ -821,7 +867,7 @@ class ShardMachine:
         """A connection that reached its session (READY, RESUMED, or any new dispatch:
         a replay cut short still moved the session forward) resets the backoff; one
         that reached nothing counts as a failed attempt."""
-        if self._reached_session or self.dispatches > self._dispatches_at_connect:
+        if self.dispatches > self._dispatches_at_connect:  # READY and RESUMED count too
             self._failures = 0
         else:
             self._failures += 1
@@ -859,16 +905,30 @@ class ShardMachine:
         outbox.clear()
         return [Problem(CommandsNotSentError(f"{len(payloads)} queued command(s) not sent: shard {self.shard_id} closed", payloads))]
 
-    def _schedule_reconnect(self, now: float) -> None:
+    def _schedule_reconnect(self, now: float, *, pause: bool = False) -> None:
         """Reconnect at once after a connection that had a session; after failures,
-        back off: none on the first retry, then 1, 2, 4 ... s (see backoff.py)."""
+        back off: none on the first retry, then 1, 2, 4 ... s (see backoff.py).
+        ``pause``: wait 1-5 s at least (op 9 d=false, 4008). While our close of the
+        socket is under way, the wait counts from when it is gone."""
         if self._state.is_terminal:
             return
         delay = backoff_delay(max(self._failures - 1, 0), self._rng)
-        if self._pause_before_reconnect:
-            self._pause_before_reconnect = False
+        if pause:
             delay = max(delay, invalid_session_delay(self._rng))
-        self._reconnect_at = now + delay
+        if self._phase is Phase.CLOSING:
+            self._reconnect_delay = delay
+        else:
+            self._reconnect_at = now + delay
+
+    def _may_identify(self) -> bool:
+        """Hello came on a live connection and the shard waits to identify."""
+        return self._phase is Phase.OPEN and self._state.kind is StateKind.IDENTIFYING
+
+    def _enter(self, phase: Phase) -> None:
+        """Move the connection to ``phase``, along :data:`PHASE_MOVES` only."""
+        assert phase in PHASE_MOVES[self._phase], f"{self._phase} -> {phase}"
+        self._phase = phase
+        self._receiving = phase in _RECEIVING
 
     def _drop_session(self) -> None:
         self._session_id = None

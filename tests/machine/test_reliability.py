@@ -9,6 +9,8 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rxgateway.config import Config
 from rxgateway.errors import CommandsNotSentError, DeserializationError, IdentifyQueueError
@@ -24,7 +26,7 @@ from rxgateway.machine import (
     StateKind,
 )
 from rxgateway.machine.backoff import backoff_delay
-from rxgateway.machine.shard_machine import MAX_CORRUPT_REPLAYS
+from rxgateway.machine.shard_machine import MAX_CORRUPT_REPLAYS, Phase
 from rxgateway.protocol import EventTypeFlags, Intents, ShardId
 
 GATEWAY = "wss://gateway.test"
@@ -342,3 +344,93 @@ def test_a_later_unreadable_dispatch_starts_a_new_count() -> None:
         reconnect(m, 1.0)
         assert m.on_message(1.0, dispatch(seq)) is not None
     assert m.session is not None and m.session.sequence == 5
+
+
+# ------------------------------------------------------------------- phases
+
+
+def test_the_next_connection_opens_only_once_the_old_socket_is_gone() -> None:
+    m = make()
+    active(m)
+    out = m.on_frame(1.0, payload(7))  # Reconnect: we close, and will resume at once
+    assert of(out, Close) and m.phase is Phase.CLOSING
+    assert m.deadline is None  # no Connect while the old socket is still closing
+    m.on_closed(1.25, 4000)
+    assert m.phase is Phase.IDLE and m.deadline == 1.25
+    assert of(m.on_timeout(1.25), Connect)
+
+
+def test_a_backoff_counts_from_when_the_socket_is_gone() -> None:
+    m = make()
+    active(m)
+    m.on_frame(1.0, payload(9, False))  # op 9 d=false: wait 1-5 s, then identify
+    assert m.phase is Phase.CLOSING and m.deadline is None
+    m.on_closed(3.0, 1000)
+    assert m.deadline is not None and 3.0 + 1.0 <= m.deadline < 3.0 + 5.0
+
+
+INPUTS = st.lists(
+    st.sampled_from(
+        ["connected", "connect_failed", "closed", "closed_4000", "closed_4004", "hello", "ready", "dispatch", "op7",
+         "op9", "ack", "granted", "identify_failed", "timeout", "send", "close", "unsent"]
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(INPUTS)
+def test_any_sequence_of_inputs_keeps_the_phase_table(inputs: list[str]) -> None:
+    """Drive the machine as a driver would (on_connected only after Connect, on_closed
+    only with a socket), in any order: every phase move is one of PHASE_MOVES (the
+    machine asserts it), and the phase agrees with the state."""
+    m = make()
+    now, seq = 0.0, 1
+    pending_connect = bool(of(m.start(now), Connect))
+    for name in inputs:
+        now += 0.5
+        out: list[Any] = []
+        if name == "connected" and pending_connect:
+            pending_connect = False
+            out = m.on_connected(now)
+        elif name == "connect_failed" and pending_connect:
+            pending_connect = False
+            out = m.on_connect_failed(now, OSError("refused"))
+        elif name.startswith("closed"):
+            code = {"closed": None, "closed_4000": 4000, "closed_4004": 4004}[name]
+            out = m.on_closed(now, code)
+        elif name == "hello":
+            out = m.on_frame(now, HELLO)
+        elif name == "ready":
+            out = m.on_frame(now, payload(0, {"session_id": "s", "resume_gateway_url": RESUME}, seq, "READY"))
+        elif name == "dispatch":
+            seq += 1
+            out = m.on_frame(now, dispatch(seq))
+        elif name == "op7":
+            out = m.on_frame(now, payload(7))
+        elif name == "op9":
+            out = m.on_frame(now, payload(9, False))
+        elif name == "ack":
+            out = m.on_frame(now, payload(11))
+        elif name == "granted":
+            out = m.on_identify_granted(now)
+        elif name == "identify_failed":
+            out = m.on_identify_failed(now, ConnectionError("down"))
+        elif name == "timeout" and m.deadline is not None:
+            now = max(now, m.deadline)
+            out = m.on_timeout(now)
+        elif name == "send" and not m.state.is_terminal:
+            out = m.send(now, b'{"op":3,"d":null}')
+        elif name == "close":
+            out = m.close(now)
+        elif name == "unsent":
+            out = m.on_unsent(now, [b'{"op":3,"d":1}'])
+        if of(out, Connect):
+            assert not pending_connect and m.phase is Phase.CONNECTING
+            pending_connect = True
+        if m.phase is Phase.OPEN:
+            assert m.state.kind in (StateKind.IDENTIFYING, StateKind.RESUMING, StateKind.ACTIVE)
+        if m.phase in (Phase.IDLE, Phase.CONNECTING) and not m.state.is_terminal:
+            assert m.state.kind is StateKind.DISCONNECTED
+        if m.state.is_terminal:
+            assert m.queued_commands == 0  # reported, never left behind
