@@ -29,7 +29,7 @@ from .errors import (
     ShardClosedError,
     UnauthorizedError,
 )
-from .group import GroupSender, ShardGroup, bucket, create_iterator, create_range, create_recommended
+from .group import ShardGroup, bucket, create_iterator, create_range, create_recommended
 from .http import GatewayBot, SessionStartLimit, get_gateway_bot
 from .machine import Latency, Session, ShardState, StateKind
 from .protocol import (
@@ -57,7 +57,9 @@ from .audit import SequenceAudit
 from .queue import InMemoryQueue, SessionQueue
 from .record import Recorder, Recording, RecordingError, record
 from .replay import Replay, replay
-from .shard import EventStream, Shard, ShardSender
+from .sender import GroupSender, ShardSender
+from .shard import Shard
+from .stream import EventStream
 
 __version__ = "0.1.0"
 

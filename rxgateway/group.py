@@ -12,7 +12,6 @@ Example::
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -24,17 +23,19 @@ from reactivex.disposable import CompositeDisposable
 from .config import DEFAULT_GATEWAY_URL, Config
 from .errors import GatewayError
 from .events.base import Event
+from .fanout import ALL_BITS, Fanout
 from .http import get_gateway_bot
 from .machine.state import ShardState
 from .protocol.close import CloseFrame
-from .protocol.commands import Command, RequestSoundboardSounds
 from .protocol.event_type import EventTypeFlags
 from .protocol.shard_id import ShardId, shard_for_guild
-from .shard import EventStream, Shard, ShardSender
+from .sender import GroupSender
+from .shard import Shard
+from .stream import EventStream
 
 PerShard = Callable[[ShardId, Config], Config]
 
-log = logging.getLogger("rxgateway.group")
+__all__ = ["GroupSender", "PerShard", "ShardGroup", "bucket", "create_iterator", "create_range", "create_recommended"]
 
 
 def bucket(bucket_id: int, buckets: int, total: int) -> range:
@@ -53,44 +54,6 @@ def bucket(bucket_id: int, buckets: int, total: int) -> range:
     q, r = divmod(total, buckets)
     start = bucket_id * q + min(r, bucket_id)
     return range(start, start + q + (1 if bucket_id < r else 0))
-
-
-class GroupSender:
-    """Commands for a group: guild commands go to the shard that owns the guild
-    (``(guild_id >> 22) % total``); presence updates go to every shard;
-    ``group.sender(shard_id)`` is one shard's sender. An Observer of commands."""
-
-    def __init__(self, group: ShardGroup) -> None:
-        self._group = group
-
-    def __call__(self, shard: ShardId | int) -> ShardSender:
-        """The sender of one shard."""
-        return self._group.shard(shard).sender
-
-    def command(self, command: Command) -> None:
-        """Route ``command`` to the shard(s) it concerns."""
-        guild_id = getattr(command, "guild_id", None)
-        if guild_id is not None:
-            self._group.shard_for_guild(int(guild_id)).sender.command(command)
-            return
-        if isinstance(command, RequestSoundboardSounds):
-            by_shard: dict[int, list[int]] = {}
-            for gid in command.guild_ids:
-                by_shard.setdefault(self._group.shard_for_guild(int(gid)).id.number, []).append(int(gid))
-            for number, ids in by_shard.items():
-                self._group.shard(number).sender.command(RequestSoundboardSounds(guild_ids=ids))
-            return
-        for shard in self._group:
-            shard.sender.command(command)
-
-    def on_next(self, value: Command) -> None:
-        self.command(value)
-
-    def on_error(self, error: Exception) -> None:
-        pass  # a failing command source does not close the shards
-
-    def on_completed(self) -> None:
-        pass
 
 
 class ShardGroup(reactivex.Observable[Event]):
@@ -136,23 +99,17 @@ class ShardGroup(reactivex.Observable[Event]):
         def subscribe(observer: abc.ObserverBase[dict[ShardId, ShardState]], scheduler: Any = None) -> abc.DisposableBase:
             current: dict[ShardId, ShardState] = {}
             disposables = CompositeDisposable()
-            failed = [False]
+            fanout = Fanout("group states")
+            fanout.add(ALL_BITS, observer.on_next, observer.on_error, observer.on_completed)
 
             def watcher(shard_id: ShardId) -> Callable[[ShardState], None]:
                 def on_state(state: ShardState) -> None:
                     current[shard_id] = state
-                    if len(current) < count or failed[0]:
+                    if len(current) < count or not fanout:
                         return
-                    try:
-                        observer.on_next(dict(current))
-                    except Exception as exc:
-                        failed[0] = True
-                        log.error("a group states observer raised; it is unsubscribed", exc_info=exc)
+                    fanout.deliver(ALL_BITS, dict(current))
+                    if not fanout:  # it raised and was told: stop watching the shards
                         disposables.dispose()
-                        try:
-                            observer.on_error(exc)
-                        except Exception:
-                            log.exception("a group states observer's on_error raised")
 
                 return on_state
 

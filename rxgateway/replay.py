@@ -1,7 +1,7 @@
 """Replay a recording (:mod:`rxgateway.record`) as the events the live shard emitted.
 
-``replay(path)`` is an Observable of typed events built exactly as the live shard
-builds them (:mod:`rxgateway.events.build`): the envelope is read without a parse,
+``replay(path)`` is an Observable of typed events built and delivered exactly as the
+live shard does it (:class:`rxgateway.fanout.Fanout`): the envelope is read without a parse,
 the type's bit is checked against what the subscribers asked for, and only wanted
 payloads are parsed. It is flag-aware, so ``replay(path).pipe(ops.on(flags))``
 parses the types in ``flags`` and nothing else, as on a shard.
@@ -51,20 +51,19 @@ from reactivex.scheduler import CurrentThreadScheduler
 from reactivex.scheduler.eventloop import AsyncIOScheduler
 
 from .errors import DeserializationError
-from .events.base import Event, GatewayErrorEvent
-from .events.build import DISPATCH_TABLE, UNKNOWN_DISPATCH, dispatch_event, gateway_event
+from .events.base import Event
+from .fanout import Fanout
 from .ops._demand import FlagObservable
 from .protocol.envelope import read_envelope
-from .protocol.event_type import OPCODE_BITS, EventTypeFlags
+from .protocol.event_type import EventTypeFlags
 from .record import RecordedFrame, Recording
-from .shard import EventStream
+from .stream import EventStream
 
 __all__ = ["FAST_BATCH", "Replay", "replay"]
 
 #: As fast as possible, the replay hands the scheduler back (lets the event loop
 #: run) after this many events.
 FAST_BATCH = 512
-_ERROR_BIT = int(EventTypeFlags.GATEWAY_ERROR)
 _ONE_US = timedelta(microseconds=1)
 
 
@@ -159,8 +158,9 @@ class _Run:
     def __init__(self, recording: Recording, observer: abc.ObserverBase[Event], flags: int, speed: float | None) -> None:
         self._recording = recording
         self._frames: Iterator[RecordedFrame] = iter(recording)
-        self._observer = observer
-        self._flags = flags
+        #: The one observer, behind the same delivery path as a live shard's.
+        self._fanout = Fanout("replay")
+        self._fanout.add(flags, observer.on_next, observer.on_error, observer.on_completed)
         self._speed = speed
         self._next: RecordedFrame | None = None
         self._timer = SerialDisposable()
@@ -188,7 +188,7 @@ class _Run:
             return False
         if self._next is None:
             self._stop()
-            self._observer.on_completed()
+            self._fanout.finish()
             return False
         return True
 
@@ -213,43 +213,33 @@ class _Run:
             if self._speed is None:
                 for _ in range(FAST_BATCH):
                     assert self._next is not None
-                    self._emit(self._next)
-                    if self._stopped or not self._advance():
+                    if not self._emit(self._next) or not self._advance():
                         return
             else:
                 elapsed_us = (scheduler.now - self._start) // _ONE_US
                 while self._next is not None and self._due_us(self._next) <= elapsed_us:
-                    self._emit(self._next)
-                    if self._stopped or not self._advance():
+                    if not self._emit(self._next) or not self._advance():
                         return
-        except Exception as exc:  # a subscriber raised: it gets on_error, the replay stops
+        except Exception as exc:  # a bug of ours: the subscriber is told, the replay stops
             self._fail(exc)
             return
         self._schedule(scheduler)
 
-    def _emit(self, frame: RecordedFrame) -> None:
-        """The shard's receive path (``Shard._on_received``) for one recorded payload."""
-        shard, raw, flags = frame.shard, frame.payload, self._flags
+    def _emit(self, frame: RecordedFrame) -> bool:
+        """The shard's receive path for one recorded payload; False once the replay is
+        over (its subscriber raised: it was unsubscribed and told)."""
+        shard, raw = frame.shard, frame.payload
         try:
             op, sequence, name = read_envelope(raw)
-            if op == 0:
-                name = name or ""
-                bit, cls, type_ = DISPATCH_TABLE.get(name, UNKNOWN_DISPATCH)
-                if not flags & bit:
-                    return  # nobody asked for this type: never parsed
-                event: Event | None = dispatch_event(shard, sequence, name, raw, None, cls, type_)
-            else:
-                bit = OPCODE_BITS.get(op, 0)
-                if not flags & bit:
-                    return
-                event = gateway_event(shard, op, raw, None)
         except DeserializationError as error:
-            if flags & _ERROR_BIT:
-                self._observer.on_next(GatewayErrorEvent(shard, error))
-            return
-        if event is not None:
-            self._observer.on_next(event)
+            self._fanout.error(shard, error)
+        else:
+            self._fanout.payload(shard, op, sequence, name, raw, None)
+        if not self._fanout:
+            self._stop()
+            return False
+        return not self._stopped
 
     def _fail(self, error: Exception) -> None:
         self._stop()
-        self._observer.on_error(error)
+        self._fanout.finish(error)

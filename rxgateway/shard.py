@@ -1,11 +1,14 @@
 """The asyncio driver: a thin loop around :class:`~rxgateway.machine.ShardMachine`,
 and the :class:`Shard` observable users subscribe to.
 
-The driver owns the socket, the tasks and the one timer; the machine owns every
-decision. Inbound frames go socket → machine → event layer → subscribers; commands
-come back through :attr:`Shard.sender` into the machine, which decides when they may
-be written. Heartbeats run from the event loop's timer, never from a consumer, so a
-slow subscriber cannot starve them (DESIGN.md principle 3).
+The driver owns the socket (:class:`~rxgateway.link.Link`), the tasks and the one
+timer; the machine owns every decision. Inbound frames go socket → machine → event
+layer → subscribers (:class:`~rxgateway.fanout.Fanout`, the one delivery path);
+commands come back through :attr:`Shard.sender` (:mod:`rxgateway.sender`) into the
+machine, which decides when they may be written. Heartbeats run from the event loop's
+timer, never from a consumer, so a slow subscriber cannot starve them (DESIGN.md
+principle 3). Every task has an owner: each connection task awaits the one before
+it, and :meth:`Shard.closed` returns once all of them have ended.
 
 Example::
 
@@ -19,26 +22,20 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import socket
 import time
 from collections.abc import Callable
 from typing import Any
 
 import aiohttp
-import orjson
 import reactivex
 from reactivex import abc
 from reactivex.disposable import Disposable
 
 from .config import Config
-from .errors import CommandsNotSentError, DeserializationError, GatewayError, ShardClosedError
-from .events.base import (
-    Event,
-    GatewayClose,
-    GatewayErrorEvent,
-    ShardStateChanged,
-)
-from .events.build import DISPATCH_TABLE, UNKNOWN_DISPATCH, gateway_event
+from .errors import CommandsNotSentError, GatewayError, ShardClosedError
+from .events.base import Event, GatewayClose, ShardStateChanged
+from .fanout import ALL_BITS, Fanout
+from .link import CLOSE_TIMEOUT, Link
 from .machine import (
     CancelIdentify,
     Close,
@@ -58,244 +55,26 @@ from .machine import (
     StateChanged,
 )
 from .protocol.close import CloseFrame
-from .protocol.commands import Command, encode_raw
-from .protocol.event_type import OPCODE_BITS, EventTypeFlags
+from .protocol.event_type import EventTypeFlags
+from .protocol.opcode import OpCode
 from .protocol.shard_id import ShardId
+from .sender import ShardSender
+from .stream import EventStream
+
+__all__ = ["CLOSE_TIMEOUT", "EventStream", "FrameSink", "Shard", "ShardSender"]
 
 log = logging.getLogger("rxgateway.shard")
 
 _STATE_BIT = int(EventTypeFlags.SHARD_STATE_CHANGED)
 _DISPATCHES = int(EventTypeFlags.DISPATCHES)
 _CLOSE_BIT = int(EventTypeFlags.GATEWAY_CLOSE)
-_ERROR_BIT = int(EventTypeFlags.GATEWAY_ERROR)
-#: Per dispatch name: its flag bit, typed class and EventType, in one lookup per frame
-#: (the table a replay uses too: rxgateway/events/build.py).
-_DISPATCH = DISPATCH_TABLE
-_UNKNOWN = UNKNOWN_DISPATCH
+_OP_HELLO = int(OpCode.HELLO)
+_OP_ACK = int(OpCode.HEARTBEAT_ACK)
 #: Recent aiohttp releases can hand text frames over as bytes (`decode_text=False`).
 _TEXT_AS_BYTES = "decode_text" in inspect.signature(aiohttp.ClientSession.ws_connect).parameters
-#: How long a client close handshake may take before the socket is abandoned.
-CLOSE_TIMEOUT = 5.0
-#: Every flag bit: what a ``states`` subscriber (which has no flags) is matched with.
-_ALL_BITS = -1
 
-Sink = Callable[[Any], None]
 #: ``sink(shard_id, time_ns, payload)``: see :meth:`Shard.add_frame_sink`.
 FrameSink = Callable[[ShardId, int, bytes], None]
-
-
-class _Subscriber:
-    """One consumer: the bits it wants and where events go."""
-
-    __slots__ = ("flags", "on_next", "on_error", "on_completed")
-
-    def __init__(
-        self,
-        flags: int,
-        on_next: Sink,
-        on_error: Callable[[Exception], None],
-        on_completed: Callable[[], None],
-    ) -> None:
-        self.flags = flags
-        self.on_next = on_next
-        self.on_error = on_error
-        self.on_completed = on_completed
-
-
-class _Link:
-    """One websocket connection: a writer task that sends frames in order, and the
-    means to close or abandon the socket. User commands it could not write before
-    the connection ended are handed back (:meth:`unsent`), never dropped."""
-
-    # The writer waits on a list and one future rather than an asyncio.Queue: a Queue
-    # holds four deques (~3 KiB per shard, times a thousand idle shards).
-    __slots__ = ("ws", "_items", "_wake", "_writer", "_unsent")
-
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        self.ws = ws
-        #: ``(data, is_command)`` frames to send; a ``(code, reason)`` pair closes;
-        #: ``None`` stops the writer.
-        self._items: list[tuple[bytes, bool] | tuple[int, str] | None] = []
-        self._wake: asyncio.Future[None] | None = None
-        #: A command whose write failed: it may not have left, so it is handed back.
-        self._unsent: bytes | None = None
-        self._writer = asyncio.get_running_loop().create_task(self._write())
-
-    def _put(self, item: tuple[bytes, bool] | tuple[int, str] | None) -> None:
-        self._items.append(item)
-        wake = self._wake
-        if wake is not None and not wake.done():
-            wake.set_result(None)
-
-    def send(self, data: bytes, is_command: bool) -> None:
-        self._put((data, is_command))
-
-    def close(self, code: int, reason: str) -> None:
-        self._put((code, reason))
-
-    def drop(self) -> None:
-        """Abandon the connection: shut the socket down with no close frame."""
-        sock = self.ws.get_extra_info("socket")
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        self._put(None)
-
-    async def _write(self) -> None:
-        ws, items = self.ws, self._items
-        loop = asyncio.get_running_loop()
-        while True:
-            if not items:
-                self._wake = loop.create_future()
-                await self._wake
-                continue
-            item = items[0]
-            if item is None:
-                return
-            first, second = item
-            if isinstance(first, int):  # a close
-                del items[0]
-                try:
-                    async with asyncio.timeout(CLOSE_TIMEOUT):
-                        await ws.close(code=first, message=str(second).encode())
-                except (asyncio.TimeoutError, aiohttp.ClientError, OSError):
-                    self.drop()
-                return
-            if ws.closed:
-                return  # what is left stays in items: unsent
-            del items[0]
-            try:
-                await ws.send_str(first.decode())
-            except (aiohttp.ClientError, ConnectionError, RuntimeError, OSError) as exc:
-                log.debug("send failed: %s", exc)
-                if second:
-                    self._unsent = first
-                return
-
-    def unsent(self) -> list[bytes]:
-        """The user commands handed to this link and never written, in order (call
-        after :meth:`finish`)."""
-        out = [self._unsent] if self._unsent is not None else []
-        out += [item[0] for item in self._items if item is not None and item[1] is True]
-        self._items.clear()
-        self._unsent = None
-        return out
-
-    async def finish(self) -> None:
-        """Wait for the writer to end (after a close or drop), or stop it."""
-        if not self._writer.done():
-            self._put(None)
-        try:
-            await self._writer
-        except asyncio.CancelledError:
-            pass
-        if not self.ws.closed:
-            self.drop()
-
-
-class ShardSender(abc.ObserverBase[Command | bytes | dict[str, Any]]):
-    """The door commands come back through: an Observer, so
-    ``commands.subscribe(shard.sender)`` works. Commands are queued while the shard is
-    disconnected and sent in order once it is identified, within the rate limit.
-    Errors and completion of a source do not close the shard."""
-
-    def __init__(self, shard: Shard) -> None:
-        self._shard = shard
-
-    @property
-    def shard_id(self) -> ShardId:
-        """The shard this sender feeds."""
-        return self._shard.id
-
-    @property
-    def is_closed(self) -> bool:
-        """True once the shard has ended: sending would raise ``ShardClosedError``."""
-        return self._shard.state.is_terminal
-
-    def command(self, command: Command) -> None:
-        """Queue a gateway command (``RequestGuildMembers``, ``UpdatePresence`` ...)."""
-        if not isinstance(command, Command):
-            raise TypeError(f"expected a gateway command, got {type(command).__name__}")
-        self._shard._send(command.to_bytes())
-
-    def send(self, payload: bytes | dict[str, Any]) -> None:
-        """Queue a raw payload: a dict with ``op`` and ``d``, or its JSON bytes."""
-        data = encode_raw(payload) if isinstance(payload, dict) else payload
-        if not isinstance(data, bytes):
-            raise TypeError("send() takes a dict or JSON bytes")
-        self._shard._send(data)
-
-    def close(self, frame: CloseFrame = CloseFrame.NORMAL) -> None:
-        """Close the shard (see :meth:`Shard.close`)."""
-        self._shard.close(frame)
-
-    def on_next(self, value: Command | bytes | dict[str, Any]) -> None:
-        if isinstance(value, Command):
-            self.command(value)
-        else:
-            self.send(value)
-
-    def on_error(self, error: Exception) -> None:
-        log.warning("shard %s: a command source failed: %r (the shard goes on)", self._shard.id, error)
-
-    def on_completed(self) -> None:
-        pass
-
-
-class EventStream(abc.ObserverBase[Event]):
-    """An async iterator over a flag-aware source's events (a Shard or ShardGroup).
-
-    Subscribes when created, buffers without bound, and unsubscribes when exhausted,
-    on :meth:`aclose`, or on leaving ``async with``.
-    """
-
-    def __init__(self, source: Any, flags: EventTypeFlags | int) -> None:
-        self._queue: asyncio.Queue[tuple[int, Any]] = asyncio.Queue()
-        self._done = False
-        self._disposable: abc.DisposableBase | None = None
-        self._disposable = source.subscribe_flags(self, flags)
-
-    def on_next(self, value: Event) -> None:
-        self._queue.put_nowait((0, value))
-
-    def on_error(self, error: Exception) -> None:
-        self._queue.put_nowait((1, error))
-
-    def on_completed(self) -> None:
-        self._queue.put_nowait((2, None))
-
-    def __aiter__(self) -> EventStream:
-        return self
-
-    async def __anext__(self) -> Event:
-        if self._done:
-            raise StopAsyncIteration
-        kind, value = await self._queue.get()
-        if kind == 0:
-            return value  # type: ignore[no-any-return]
-        self._done = True
-        self._dispose()
-        if kind == 1:
-            raise value
-        raise StopAsyncIteration
-
-    async def aclose(self) -> None:
-        """Stop receiving."""
-        self._done = True
-        self._dispose()
-
-    async def __aenter__(self) -> EventStream:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-
-    def _dispose(self) -> None:
-        if self._disposable is not None:
-            self._disposable.dispose()
-            self._disposable = None
 
 
 class Shard(reactivex.Observable[Event]):
@@ -322,8 +101,7 @@ class Shard(reactivex.Observable[Event]):
         self._config = config
         self._http = http
         self._owns_http = http is None
-        self._demand = 0
-        self._link: _Link | None = None
+        self._link: Link | None = None
         self._conn_task: asyncio.Task[None] | None = None
         self._identify_task: asyncio.Task[None] | None = None
         self._finish_task: asyncio.Task[None] | None = None
@@ -335,10 +113,10 @@ class Shard(reactivex.Observable[Event]):
         self._error: GatewayError | None = None
         self.sender = ShardSender(self)
         self._id = shard_id
-        #: Event subscribers and ``states`` subscribers: immutable snapshots, replaced
-        #: (never mutated) as subscribers come and go, so delivery may iterate freely.
-        self._snapshot: tuple[_Subscriber, ...] = ()
-        self._state_subs: tuple[_Subscriber, ...] = ()
+        #: The subscribers of events (their union is what the machine parses) and of
+        #: ``states``: every delivery goes through these two.
+        self._fanout = Fanout(f"shard {shard_id}", self._set_demand)
+        self._state_fanout = Fanout(f"shard {shard_id} states")
         self._states_done = False
         self._resumes = 0
         self._connections = 0
@@ -385,10 +163,10 @@ class Shard(reactivex.Observable[Event]):
                 observer.on_next(self.state)
                 observer.on_completed()
                 return Disposable()
-            sub = _Subscriber(_ALL_BITS, observer.on_next, observer.on_error, observer.on_completed)
-            self._state_subs = (*self._state_subs, sub)
-            self._deliver((sub,), _ALL_BITS, self.state)
-            return Disposable(lambda: self._remove(sub))
+            fanout = self._state_fanout
+            sub = fanout.add(ALL_BITS, observer.on_next, observer.on_error, observer.on_completed)
+            fanout.deliver_one(sub, self.state)
+            return Disposable(lambda: fanout.remove(sub))
 
         return reactivex.create(subscribe)
 
@@ -412,7 +190,7 @@ class Shard(reactivex.Observable[Event]):
     def demand(self) -> EventTypeFlags:
         """The union of the event types current subscribers asked for: only these are
         parsed."""
-        return EventTypeFlags(self._demand)
+        return EventTypeFlags(self._fanout.demand)
 
     @property
     def error(self) -> GatewayError | None:
@@ -499,16 +277,15 @@ class Shard(reactivex.Observable[Event]):
     def subscribe_flags(self, observer: abc.ObserverBase[Event], flags: EventTypeFlags | int) -> abc.DisposableBase:
         """Subscribe ``observer`` to the event types in ``flags`` only (the demand API
         ``on()`` pushes its flags down through)."""
-        sub = _Subscriber(int(flags), observer.on_next, observer.on_error, observer.on_completed)
         if self.state.is_terminal and self._done is not None and self._done.done():
             if self._error is not None:
                 observer.on_error(self._error)
             else:
                 observer.on_completed()
             return Disposable()
-        self._snapshot = (*self._snapshot, sub)
-        self._set_demand(self._demand | sub.flags)
-        return Disposable(lambda: self._remove(sub))
+        fanout = self._fanout
+        sub = fanout.add(int(flags), observer.on_next, observer.on_error, observer.on_completed)
+        return Disposable(lambda: fanout.remove(sub))
 
     def events(self, flags: EventTypeFlags | int = EventTypeFlags.all()) -> EventStream:
         """The events in ``flags`` from now on, as an async iterator (subscribed at
@@ -526,20 +303,8 @@ class Shard(reactivex.Observable[Event]):
             except StopAsyncIteration:
                 raise ShardClosedError(f"shard {self.id} closed") from None
 
-    def _remove(self, sub: _Subscriber) -> None:
-        """Unsubscribe ``sub``; the demand shrinks to what the others still want."""
-        if sub in self._state_subs:
-            self._state_subs = tuple(s for s in self._state_subs if s is not sub)
-        if sub in self._snapshot:
-            self._snapshot = tuple(s for s in self._snapshot if s is not sub)
-            demand = 0
-            for other in self._snapshot:
-                demand |= other.flags
-            self._set_demand(demand)
-
     def _set_demand(self, demand: int) -> None:
-        """Record what subscribers want; the machine parses only those dispatches."""
-        self._demand = demand
+        """Subscribers came or went: the machine parses only the dispatches they want."""
         self._machine.wanted = demand & _DISPATCHES
 
     def add_frame_sink(self, sink: FrameSink) -> abc.DisposableBase:
@@ -553,14 +318,19 @@ class Shard(reactivex.Observable[Event]):
         dropped), Hello, Heartbeat ACK, Reconnect, Invalid Session ... not frames that
         failed to inflate or decode. The sink runs on the receive path: keep it quick.
         One that raises is logged and detached. :class:`rxgateway.record.Recorder` is
-        one.
+        one. The receive loop stays on its fast path: the machine hands the sinks each
+        payload it accepts (:attr:`~rxgateway.machine.ShardMachine.tap`).
         """
-        self._frame_sinks = (*self._frame_sinks, sink)
+        self._set_frame_sinks((*self._frame_sinks, sink))
 
         def remove() -> None:
-            self._frame_sinks = tuple(s for s in self._frame_sinks if s is not sink)
+            self._set_frame_sinks(tuple(s for s in self._frame_sinks if s is not sink))
 
         return Disposable(remove)
+
+    def _set_frame_sinks(self, sinks: tuple[FrameSink, ...]) -> None:
+        self._frame_sinks = sinks
+        self._machine.tap = self._tap if sinks else None
 
     # ------------------------------------------------------------- internals
 
@@ -611,7 +381,7 @@ class Shard(reactivex.Observable[Event]):
                 log.info("shard %s: dropping the connection: %s", self.id, out.reason)
             elif out.initiator != "client":
                 log.info("shard %s: connection closed by the %s: code %s %r", self.id, out.initiator, out.code, out.reason)
-            self._emit(_CLOSE_BIT, GatewayClose(self.id, out.code, out.reason, out.initiator))
+            self._fanout.deliver(_CLOSE_BIT, GatewayClose(self.id, out.code, out.reason, out.initiator))
         elif isinstance(out, Connect):
             self._connect(out)
         elif isinstance(out, Close):
@@ -632,7 +402,7 @@ class Shard(reactivex.Observable[Event]):
                 log.error("shard %s: %s", self.id, out.error)
             else:
                 log.warning("shard %s: %s", self.id, out.error)
-            self._emit(_ERROR_BIT, GatewayErrorEvent(self.id, out.error))
+            self._fanout.error(self._id, out.error)
         elif isinstance(out, Fatal):
             self._error = out.error
             log.error("shard %s: %s", self.id, out.error)
@@ -641,45 +411,20 @@ class Shard(reactivex.Observable[Event]):
         return self._loop.time() if self._loop is not None else 0.0
 
     def _on_received(self, out: Received) -> None:
-        if self._frame_sinks:  # a recorder is attached: it gets every payload, unparsed
-            self._tap(out.raw)
+        """A payload the machine answered with a list: its event, if anyone wants it."""
         op = out.op
-        if op == 0:
-            name = out.name or ""
-            bit, cls, type_ = _DISPATCH.get(name, _UNKNOWN)
-            if not self._demand & bit:
-                return  # nobody asked for this type: never parsed
-            data = out.data
-            if data is None:
-                # Wanted since the machine read it: a subscriber came earlier in this
-                # same list of outputs. Every dispatch the machine itself wanted arrives
-                # parsed (an unreadable one never gets here: it is replayed).
-                try:
-                    data = orjson.loads(out.raw)
-                except orjson.JSONDecodeError as exc:
-                    error = DeserializationError(f"dispatch {name} is not valid JSON", out.raw)
-                    error.__cause__ = exc
-                    self._emit(_ERROR_BIT, GatewayErrorEvent(self._id, error))
-                    return
-            event = cls(self._id, out.sequence, name, data.get("d"), type_)
-            # events.build.dispatch_event and _emit, inlined: this runs once per event.
-            for sub in self._snapshot:
-                if sub.flags & bit:
-                    try:
-                        sub.on_next(event)
-                    except Exception as exc:
-                        self._subscriber_failed(sub, exc)
-            return
-        bit = OPCODE_BITS.get(op, 0)
-        if not self._demand & bit:
-            return
-        recent = self._machine.latency.recent if op == 11 else None
-        interval = self._machine.heartbeat_interval if op == 10 else None
-        gateway = gateway_event(
-            self._id, op, out.raw, out.data, heartbeat_interval=interval, latency=recent[0] if recent else None
+        machine = self._machine
+        recent = machine.latency.recent if op == _OP_ACK else None
+        self._fanout.payload(
+            self._id,
+            op,
+            out.sequence,
+            out.name,
+            out.raw,
+            out.data,
+            heartbeat_interval=machine.heartbeat_interval if op == _OP_HELLO else None,
+            latency=recent[0] if recent else None,
         )
-        if gateway is not None:
-            self._emit(bit, gateway)
 
     def _tap(self, payload: bytes) -> None:
         """Hand ``payload`` to every frame sink (see :meth:`add_frame_sink`)."""
@@ -689,40 +434,16 @@ class Shard(reactivex.Observable[Event]):
                 sink(self._id, now, payload)
             except Exception:
                 log.exception("shard %s: a frame sink raised; it is detached", self._id)
-                self._frame_sinks = tuple(s for s in self._frame_sinks if s is not sink)
+                self._set_frame_sinks(tuple(s for s in self._frame_sinks if s is not sink))
 
     def _on_state(self, out: StateChanged) -> None:
         log.debug("shard %s: %s -> %s", self.id, out.old, out.new)
         if out.old == ShardState.RESUMING and out.new == ShardState.ACTIVE:
             self._resumes += 1
-        self._deliver(self._state_subs, _ALL_BITS, out.new)
-        self._emit(_STATE_BIT, ShardStateChanged(self.id, out.old, out.new))
+        self._state_fanout.deliver(ALL_BITS, out.new)
+        self._fanout.deliver(_STATE_BIT, ShardStateChanged(self.id, out.old, out.new))
         if out.new.is_terminal:
             self._maybe_finish()
-
-    def _emit(self, bit: int, event: Event) -> None:
-        self._deliver(self._snapshot, bit, event)
-
-    def _deliver(self, subscribers: tuple[_Subscriber, ...], bit: int, value: Any) -> None:
-        """Hand ``value`` to every subscriber that wants ``bit``: the one delivery path
-        (the receive loop inlines the same lines). ``subscribers`` is an immutable
-        snapshot, so observers may subscribe and leave meanwhile; one that raises is
-        unsubscribed and told, and the others still get the value."""
-        for sub in subscribers:
-            if sub.flags & bit:
-                try:
-                    sub.on_next(value)
-                except Exception as exc:
-                    self._subscriber_failed(sub, exc)
-
-    def _subscriber_failed(self, sub: _Subscriber, exc: Exception) -> None:
-        """A subscriber's bug must not reach the shard: it is unsubscribed and told."""
-        log.error("shard %s: a subscriber raised; it is unsubscribed", self.id, exc_info=exc)
-        self._remove(sub)
-        try:
-            sub.on_error(exc)
-        except Exception:
-            log.exception("shard %s: a subscriber's on_error raised", self.id)
 
     def _arm_timer(self) -> None:
         deadline = self._machine.deadline
@@ -788,7 +509,7 @@ class Shard(reactivex.Observable[Event]):
             log.warning("shard %s: connecting to %s failed: %r", self.id, _strip_query(url), exc)
             self._feed(self._machine.on_connect_failed(loop.time(), exc))
             return
-        link = _Link(ws)
+        link = Link(ws)
         self._link = link
         code: int | None = None
         reason = ""
@@ -809,37 +530,27 @@ class Shard(reactivex.Observable[Event]):
         """Hand every message to the machine until the connection ends; returns the
         close code and reason the gateway sent, if it sent one.
 
-        The one hot loop of the library. A wanted dispatch comes back from
-        ``machine.on_message`` as ``(sequence, name, d)`` and is delivered here, inline
-        (``events.build.dispatch_event`` and ``_emit`` in one); an unwanted one as
-        ``None``; anything else as the machine's list of outputs.
+        The one hot loop of the library: a wanted dispatch comes back from
+        ``machine.on_message`` as ``(sequence, name, d)`` and goes to
+        :meth:`Fanout.dispatch <rxgateway.fanout.Fanout.dispatch>`; an unwanted one as
+        ``None``; anything else as the machine's list of outputs. A recorder attached
+        changes nothing here (the machine taps the payloads).
         """
-        machine = self._machine
-        on_message, on_frame = machine.on_message, machine.on_frame
+        on_message = self._machine.on_message
+        dispatch = self._fanout.dispatch
         # The default loops' clock is time.monotonic (a C call, not a Python method).
         clock = time.monotonic if type(loop).time is asyncio.BaseEventLoop.time else loop.time
         receive, binary, text = ws.receive, aiohttp.WSMsgType.BINARY, aiohttp.WSMsgType.TEXT
-        table, shard_id = _DISPATCH, self._id
+        shard_id = self._id
         while True:
             msg = await receive()
             kind = msg.type
             if kind is binary or kind is text:
-                if self._frame_sinks:  # a recorder wants every payload: the general path
-                    self._feed(on_frame(clock(), msg.data))
-                    continue
                 out = on_message(clock(), msg.data)
                 if out is None:
                     continue
                 if isinstance(out, tuple):
-                    seq, name, d = out
-                    bit, cls, type_ = table[name]
-                    event = cls(shard_id, seq, name, d, type_)
-                    for sub in self._snapshot:
-                        if sub.flags & bit:
-                            try:
-                                sub.on_next(event)
-                            except Exception as exc:
-                                self._subscriber_failed(sub, exc)
+                    dispatch(shard_id, *out)
                 else:
                     self._feed(out)
             elif kind is aiohttp.WSMsgType.CLOSE:
@@ -903,23 +614,9 @@ class Shard(reactivex.Observable[Event]):
             if self._owns_http and self._http is not None:
                 await self._http.close()
         finally:
-            subscribers, self._snapshot = self._snapshot, ()
-            self._demand = 0
-            for sub in subscribers:
-                try:
-                    if self._error is not None:
-                        sub.on_error(self._error)
-                    else:
-                        sub.on_completed()
-                except Exception:
-                    log.exception("shard %s: a subscriber raised on termination", self.id)
-            states, self._state_subs = self._state_subs, ()
+            self._fanout.finish(self._error)
             self._states_done = True
-            for sub in states:
-                try:
-                    sub.on_completed()
-                except Exception:
-                    log.exception("shard %s: a states subscriber raised on completion", self.id)
+            self._state_fanout.finish()
             assert self._done is not None
             if not self._done.done():
                 self._done.set_result(None)

@@ -227,7 +227,7 @@ class ShardMachine:
         "_receiving", "_resume_url", "_rng", "_sequence", "_session_id",
         "_state", "_wanted", "config", "dispatches", "duplicates_dropped", "shard_id",
         "_timer_reconnect_at", "_timer_heartbeat_at", "_timer_hello_by",
-        "_timer_send_blocked_until", "_timer_identify_retry_at",
+        "_timer_send_blocked_until", "_timer_identify_retry_at", "tap",
     )  # fmt: skip
 
     _reconnect_at = _Timer()
@@ -291,6 +291,11 @@ class ShardMachine:
         self.dispatches = 0
         self._wanted = 0
         self._parse_all = False
+        #: Called with every payload the machine accepts (each dispatch once, less the
+        #: duplicates; Hello, ACKs, op 7, op 9 ...), before any parse, in order; not
+        #: frames that failed to inflate or decode. ``None`` (the default) costs one
+        #: test per accepted frame. The driver sets it while a recorder is attached.
+        self.tap: Callable[[bytes], None] | None = None
 
     # ------------------------------------------------------------------ views
 
@@ -399,7 +404,8 @@ class ShardMachine:
         return out
 
     def on_frame(self, now: float, data: bytes | str) -> list[Output]:
-        """A websocket message arrived (binary when transport-compressed)."""
+        """A websocket message arrived (binary when transport-compressed): every answer
+        as a list. :meth:`on_message` is the same reading, for the receive loop."""
         if not self._receiving:
             return []
         if isinstance(data, str):
@@ -414,7 +420,13 @@ class ShardMachine:
             payload = inflated
         else:
             payload = data
-        return self._on_payload(now, payload)
+        out = self._read(now, payload)
+        if out is None:
+            return []
+        if isinstance(out, tuple):
+            seq, name, d = out
+            return [Received(_OP_DISPATCH, seq, name, payload, {"t": name, "s": seq, "op": _OP_DISPATCH, "d": d})]
+        return out
 
     def on_message(self, now: float, data: bytes | str) -> tuple[int, str, Any] | list[Output] | None:
         """:meth:`on_frame` for the receive loop: the common case answered without a list.
@@ -446,46 +458,61 @@ class ShardMachine:
             if inflated is None:
                 return None
             payload = inflated
+        return self._read(now, payload)
+
+    def _read(self, now: float, payload: bytes) -> tuple[int, str, Any] | list[Output] | None:
+        """The one reading of an inflated payload (see :meth:`on_message` for the
+        answers). Three lanes, one policy: the sequence moves only once a dispatch is
+        accepted, and a wanted dispatch is parsed before it is accepted; every accepted
+        payload goes to :attr:`tap`."""
+        tap = self.tap
         if self._parse_all:  # every dispatch is wanted: parse first, one parse
             try:
                 parsed = _loads(payload)
-            except ValueError:  # orjson.JSONDecodeError: the general path reports it
-                return self._on_payload(now, payload)
+            except ValueError:  # orjson.JSONDecodeError: the general lane reports it
+                parsed = None
             if type(parsed) is dict:
                 name, seq, op = parsed.get("t"), parsed.get("s"), parsed.get("op")
-                if type(seq) is int and type(op) is int and op == 0 and type(name) is str and name in _LANE_NAMES:
+                if type(seq) is int and op == _OP_DISPATCH and type(op) is int and type(name) is str and name in _LANE_NAMES:
                     last = self._sequence
                     if last is not None and seq <= last:
                         self.duplicates_dropped += 1
                         return None
                     self._sequence = seq
                     self.dispatches += 1
+                    if tap is not None:
+                        tap(payload)
                     return seq, name, parsed.get("d")
-            return self._on_payload(now, payload)
-        # protocol.envelope.probe_dispatch, inlined: this runs for every frame.
-        head = _dispatch_head(payload)
-        if head is None:
-            return self._on_payload(now, payload)
-        raw_name, digits = head.groups()
-        known = _probed(raw_name)
-        if known is None:
-            return self._on_payload(now, payload)
-        seq = int(digits)
-        last = self._sequence
-        if last is not None and seq <= last:
-            self.duplicates_dropped += 1
-            return None
-        if not self._wanted & known[1]:
-            self._sequence = seq
-            self.dispatches += 1
-            return None
-        try:  # parsed before the sequence moves: a dispatch that does not parse is replayed
-            d = _loads(payload)["d"]
-        except ValueError:  # orjson.JSONDecodeError
-            return self._unreadable(now, DeserializationError(f"dispatch {known[0]} (sequence {seq}) is not valid JSON", payload))
-        self._sequence = seq
-        self.dispatches += 1
-        return seq, known[0], d
+        else:  # protocol.envelope.probe_dispatch, inlined: this runs for every frame.
+            head = _dispatch_head(payload)
+            if head is not None and (known := _probed(head.group(1))) is not None:
+                seq = int(head.group(2))
+                last = self._sequence
+                if last is not None and seq <= last:
+                    self.duplicates_dropped += 1
+                    return None
+                if not self._wanted & known[1]:
+                    self._sequence = seq
+                    self.dispatches += 1
+                    if tap is not None:
+                        tap(payload)
+                    return None
+                try:  # parsed before the sequence moves: a dispatch that does not parse is replayed
+                    d = _loads(payload)["d"]
+                except ValueError:  # orjson.JSONDecodeError
+                    error = DeserializationError(f"dispatch {known[0]} (sequence {seq}) is not valid JSON", payload)
+                    return self._unreadable(now, error)
+                self._sequence = seq
+                self.dispatches += 1
+                if tap is not None:
+                    tap(payload)
+                return seq, known[0], d
+        out = self._on_payload(now, payload)
+        if tap is not None:
+            for o in out:
+                if type(o) is Received:
+                    tap(o.raw)
+        return out
 
     @property
     def wanted(self) -> int:

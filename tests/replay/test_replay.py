@@ -14,6 +14,7 @@ import pytest
 from reactivex.testing import ReactiveTest, TestScheduler
 
 from rxgateway import ops
+from rxgateway import fanout
 from rxgateway.events import build
 from rxgateway.events.base import Dispatch, Event, GatewayErrorEvent, GatewayHeartbeatAck, GatewayHello
 from rxgateway.events.messages import MessageCreate
@@ -187,7 +188,7 @@ def test_push_down_parses_only_the_wanted_type(session: LiveSession, monkeypatch
             parsed[read_envelope(data).t or "?"] += 1
             return real_loads(data)
 
-    monkeypatch.setattr(build, "orjson", CountingOrjson)
+    monkeypatch.setattr(fanout, "orjson", CountingOrjson)  # where events are built
     out = Collector()
     replay(session.path, speed=None).pipe(
         ops.on(EventTypeFlags.MESSAGE_CREATE | EventTypeFlags.GUILD_CREATE),
@@ -244,8 +245,9 @@ def test_bad_arguments(small: Path, tmp_path: Path) -> None:
 
 
 def test_the_shared_construction_path_examples_run() -> None:
-    result = doctest.testmod(build, optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0 and result.attempted > 0
+    for module in (build, fanout):
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        assert result.failed == 0 and result.attempted > 0, module.__name__
 
 
 def test_events_are_built_as_the_shard_builds_them(small: Path) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import aiohttp
 
 from rxgateway.emulator import GatewayEmulator
-from rxgateway.shard import _Link
+from rxgateway.link import Link
 
 HEARTBEAT = b'{"op":1,"d":null}'
 
@@ -19,7 +19,7 @@ async def test_commands_handed_to_a_closed_link_come_back_in_order() -> None:
     async with GatewayEmulator(heartbeat_interval_ms=10_000) as emu, aiohttp.ClientSession() as http:
         ws = await http.ws_connect(emu.url + "/?v=10&encoding=json")
         await ws.receive()  # Hello
-        link = _Link(ws)
+        link = Link(ws)
         await ws.close()  # the connection ends before the writer gets to them
         link.send(command(1), True)
         link.send(HEARTBEAT, False)  # not a user command: not handed back
@@ -33,7 +33,7 @@ async def test_written_commands_are_not_handed_back() -> None:
     async with GatewayEmulator(heartbeat_interval_ms=10_000) as emu, aiohttp.ClientSession() as http:
         ws = await http.ws_connect(emu.url + "/?v=10&encoding=json")
         await ws.receive()  # Hello
-        link = _Link(ws)
+        link = Link(ws)
         link.send(HEARTBEAT, False)
         await emu.wait_for(lambda: emu.record.connections and emu.record.connections[0].heartbeats)
         link.close(1000, "done")
