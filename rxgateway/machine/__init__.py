@@ -20,6 +20,7 @@ from .outputs import (
     Send,
     StateChanged,
 )
+from .phase import PHASE_MOVES, Phase
 from .ratelimiter import CommandRatelimiter
 from .session import Session
 from .shard_machine import HELLO_TIMEOUT, MAX_PAYLOAD_BYTES, ShardMachine
@@ -30,6 +31,7 @@ __all__ = [
     "COMPRESSIONS",
     "HELLO_TIMEOUT",
     "MAX_PAYLOAD_BYTES",
+    "PHASE_MOVES",
     "Action",
     "CancelIdentify",
     "Close",
@@ -41,6 +43,7 @@ __all__ = [
     "Inflater",
     "Latency",
     "Output",
+    "Phase",
     "Problem",
     "Received",
     "ReceiveError",

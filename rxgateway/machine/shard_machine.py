@@ -55,7 +55,6 @@ raises is retried with backoff (:meth:`ShardMachine.on_identify_failed`).
 
 from __future__ import annotations
 
-import enum
 import random
 from collections import deque
 from collections.abc import Callable
@@ -84,6 +83,7 @@ from ..protocol.shard_id import ShardId
 from .backoff import backoff_delay, invalid_session_delay
 from .inflate import Inflater, make_inflater
 from .latency import Latency
+from .phase import PHASE_MOVES, RECEIVING, WITH_SOCKET, Phase
 from .outputs import (
     CancelIdentify,
     Close,
@@ -139,52 +139,6 @@ _FATAL_ERRORS: dict[int, type[FatalCloseError]] = {
     CloseCode.AUTHENTICATION_FAILED: AuthenticationError,
     CloseCode.DISALLOWED_INTENTS: DisallowedIntentsError,
 }
-
-
-class Phase(enum.Enum):
-    """Where the current connection stands: the machine's own view of the socket,
-    finer than the :class:`~.state.ShardState` users see. Each input moves it only
-    along :data:`PHASE_MOVES`."""
-
-    #: Not started yet.
-    NEW = "new"
-    #: No socket: waiting to reconnect, or the shard is over.
-    IDLE = "idle"
-    #: ``Connect`` was handed to the driver; ``on_connected`` or ``on_connect_failed`` comes next.
-    CONNECTING = "connecting"
-    #: The socket is open and read; Hello has not come yet.
-    AWAITING_HELLO = "awaiting hello"
-    #: Hello came: heartbeats run, the handshake and user commands may be sent.
-    OPEN = "open"
-    #: We ended the socket (``Close`` or ``Drop``); ``on_closed`` follows, and only then
-    #: may the next connection open, so two sockets of one shard never overlap.
-    CLOSING = "closing"
-
-
-#: The phase moves each input may make; any other is a bug (and asserted).
-#:
-#: =============== ============================================== =====================
-#: from            to                                             on
-#: =============== ============================================== =====================
-#: NEW             CONNECTING, IDLE                               start / close
-#: IDLE            CONNECTING                                     the reconnect timer
-#: CONNECTING      AWAITING_HELLO, IDLE                           on_connected / on_connect_failed
-#: AWAITING_HELLO  OPEN, CLOSING, IDLE                            Hello / we end it / it ends
-#: OPEN            CLOSING, IDLE                                  we end it / it ends
-#: CLOSING         IDLE                                           on_closed
-#: =============== ============================================== =====================
-PHASE_MOVES: dict[Phase, frozenset[Phase]] = {
-    Phase.NEW: frozenset({Phase.CONNECTING, Phase.IDLE}),
-    Phase.IDLE: frozenset({Phase.CONNECTING}),
-    Phase.CONNECTING: frozenset({Phase.AWAITING_HELLO, Phase.IDLE}),
-    Phase.AWAITING_HELLO: frozenset({Phase.OPEN, Phase.CLOSING, Phase.IDLE}),
-    Phase.OPEN: frozenset({Phase.CLOSING, Phase.IDLE}),
-    Phase.CLOSING: frozenset({Phase.IDLE}),
-}
-#: The phases in which frames are read.
-_RECEIVING = frozenset({Phase.AWAITING_HELLO, Phase.OPEN})
-#: The phases with a socket (``on_closed`` is expected).
-_WITH_SOCKET = frozenset({Phase.AWAITING_HELLO, Phase.OPEN, Phase.CLOSING})
 
 
 class _Timer:
@@ -250,7 +204,7 @@ class ShardMachine:
         self._resume_url: str | None = config.resume_url if session else None
         # The connection.
         self._phase = Phase.NEW
-        #: ``phase in _RECEIVING``, kept by :meth:`_enter` only: read once per frame.
+        #: ``phase in RECEIVING``, kept by :meth:`_enter` only: read once per frame.
         self._receiving = False
         self._inflater: Inflater | None = make_inflater(config.compression)
         # Bound once: reset() renews the context inside, not the inflater.
@@ -635,7 +589,7 @@ class ShardMachine:
 
         ``code`` is the close code received, or ``None`` when there was none (a drop).
         """
-        if self._phase not in _WITH_SOCKET:
+        if self._phase not in WITH_SOCKET:
             return []
         by_us = self._phase is Phase.CLOSING
         self._enter(Phase.IDLE)
@@ -727,7 +681,7 @@ class ShardMachine:
         out = self._set_state(ShardState.CLOSED)
         if self._phase is Phase.NEW:
             self._enter(Phase.IDLE)
-        elif self._phase in _RECEIVING:
+        elif self._phase in RECEIVING:
             out += self._end_connection(Close(frame.code, frame.reason))
         out += self._abandon_outbox()
         return out
@@ -955,7 +909,7 @@ class ShardMachine:
         """Move the connection to ``phase``, along :data:`PHASE_MOVES` only."""
         assert phase in PHASE_MOVES[self._phase], f"{self._phase} -> {phase}"
         self._phase = phase
-        self._receiving = phase in _RECEIVING
+        self._receiving = phase in RECEIVING
 
     def _drop_session(self) -> None:
         self._session_id = None

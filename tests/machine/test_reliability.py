@@ -26,7 +26,8 @@ from rxgateway.machine import (
     StateKind,
 )
 from rxgateway.machine.backoff import backoff_delay
-from rxgateway.machine.shard_machine import MAX_CORRUPT_REPLAYS, Phase
+from rxgateway.machine.phase import Phase
+from rxgateway.machine.shard_machine import MAX_CORRUPT_REPLAYS
 from rxgateway.protocol import EventTypeFlags, Intents, ShardId
 
 GATEWAY = "wss://gateway.test"
@@ -434,3 +435,12 @@ def test_any_sequence_of_inputs_keeps_the_phase_table(inputs: list[str]) -> None
             assert m.state.kind is StateKind.DISCONNECTED
         if m.state.is_terminal:
             assert m.queued_commands == 0  # reported, never left behind
+
+
+def test_the_phase_module_examples_run() -> None:
+    import doctest
+
+    from rxgateway.machine import phase
+
+    result = doctest.testmod(phase)
+    assert result.failed == 0 and result.attempted > 0
