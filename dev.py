@@ -61,7 +61,7 @@ def main(argv: list[str]) -> int:
     if command == "test":
         args = [str(PYTHON), "-m", "pytest", *rest]
     elif command == "soak":
-        args = [str(PYTHON), "-m", "rxgateway.soak", *rest]
+        args = [str(PYTHON), "-m", "rxgateway.tools.soak", *rest]
     elif command == "bench":
         args = [str(PYTHON), str(ROOT / "benchmarks" / "run.py"), *rest]
     else:

@@ -36,7 +36,7 @@ from typing import Any
 from aiohttp import web
 
 from rxgateway.emulator import GatewayEmulator
-from rxgateway.emulator.dispatch import Dispatch
+from rxgateway.emulator.dispatch import OutgoingDispatch as Dispatch
 
 #: Distinct events per pool; a burst cycles through them.
 POOL_SIZE = 1000

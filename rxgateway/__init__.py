@@ -61,7 +61,7 @@ from .sender import GroupSender, ShardSender
 from .shard import Shard
 from .stream import EventStream
 
-__version__ = "0.1.0"
+from .version import __version__
 
 __all__ = [
     "DEFAULT_API_URL",

@@ -1,5 +1,5 @@
 """``python -m rxgateway``: the same as the ``rxgateway`` command."""
 
-from .cli import main
+from .tools.cli import main
 
 raise SystemExit(main())

@@ -99,6 +99,7 @@ from .group import ShardGroup
 from .ops._demand import FlagObservable, subscribe_demand
 from .protocol.shard_id import ShardId
 from .shard import Shard
+from .version import __version__
 
 __all__ = [
     "COMPRESSIONS",
@@ -625,6 +626,4 @@ def _iso(unix_ns: int) -> str:
 
 
 def _library_version() -> str:
-    from . import __version__
-
     return __version__

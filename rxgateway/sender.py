@@ -11,21 +11,43 @@ Example::
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from typing import Any, Protocol
 
 from reactivex import abc
 
+from .machine.state import ShardState
 from .protocol.close import CloseFrame
 from .protocol.commands import Command, RequestSoundboardSounds, encode_raw
 from .protocol.shard_id import ShardId
 
-if TYPE_CHECKING:
-    from .group import ShardGroup
-    from .shard import Shard
-
 __all__ = ["GroupSender", "ShardSender"]
 
 log = logging.getLogger("rxgateway.shard")
+
+
+class _Target(Protocol):
+    """What a :class:`ShardSender` needs of its shard (a :class:`~rxgateway.shard.Shard`)."""
+
+    @property
+    def id(self) -> ShardId: ...
+
+    @property
+    def state(self) -> ShardState: ...
+
+    def _send(self, data: bytes) -> None: ...
+
+    def close(self, frame: CloseFrame = CloseFrame.NORMAL) -> None: ...
+
+
+class _Shards(Protocol):
+    """What a :class:`GroupSender` needs of its group (a :class:`~rxgateway.group.ShardGroup`)."""
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def shard(self, shard: ShardId | int) -> Any: ...
+
+    def shard_for_guild(self, guild_id: int) -> Any: ...
 
 
 class ShardSender(abc.ObserverBase[Command | bytes | dict[str, Any]]):
@@ -34,7 +56,7 @@ class ShardSender(abc.ObserverBase[Command | bytes | dict[str, Any]]):
     disconnected and sent in order once it is identified, within the rate limit.
     Errors and completion of a source do not close the shard."""
 
-    def __init__(self, shard: Shard) -> None:
+    def __init__(self, shard: _Target) -> None:
         self._shard = shard
 
     @property
@@ -82,12 +104,13 @@ class GroupSender:
     (``(guild_id >> 22) % total``); presence updates go to every shard;
     ``group.sender(shard_id)`` is one shard's sender. An Observer of commands."""
 
-    def __init__(self, group: ShardGroup) -> None:
+    def __init__(self, group: _Shards) -> None:
         self._group = group
 
     def __call__(self, shard: ShardId | int) -> ShardSender:
         """The sender of one shard."""
-        return self._group.shard(shard).sender
+        sender: ShardSender = self._group.shard(shard).sender
+        return sender
 
     def command(self, command: Command) -> None:
         """Route ``command`` to the shard(s) it concerns."""

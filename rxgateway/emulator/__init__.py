@@ -18,11 +18,9 @@ Example::
         emu.push(30_000, "MESSAGE_CREATE", shard=0)   # a backlog for shard 0's Resume
 """
 
-from .config import DEFAULT_DISPATCH_FAULTS, DEFAULT_TOKEN, EmulatorConfig
-from .dispatch import Dispatch
-from .events import CATEGORIES
-from .faults import CLOSING_FAULTS, FAULT_HELP, DispatchFaultPlan, Fault, FaultKind
-from .record import (
+from .dispatch import OutgoingDispatch
+from .faults import CLOSING_FAULTS, DEFAULT_DISPATCH_FAULTS, FAULT_HELP, DispatchFaultPlan, Fault, FaultKind
+from .journal import (
     CommandRecord,
     ConnectionRecord,
     DispatchFaultRecord,
@@ -36,9 +34,16 @@ from .record import (
     Violation,
     ViolationKind,
 )
-from .replay import ReplaySource
+from .payloads import CATEGORIES
+from .playback import ReplaySource
 from .server import GatewayEmulator
+from .settings import DEFAULT_TOKEN, EmulatorConfig
 from .traffic import DEFAULT_MIX, TrafficGenerator, parse_mix
+
+#: The former name of :class:`OutgoingDispatch` (renamed so that
+#: :class:`rxgateway.events.Dispatch`, the typed event a client receives, is the only
+#: ``Dispatch`` in the package); kept importable from here.
+Dispatch = OutgoingDispatch
 
 __all__ = [
     "CATEGORIES",
@@ -58,6 +63,7 @@ __all__ = [
     "GatewayEmulator",
     "HeartbeatRecord",
     "IdentifyRecord",
+    "OutgoingDispatch",
     "PayloadRecord",
     "Record",
     "ReplayRecord",

@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from .cli import EPILOG, add_emulate_arguments, run_emulate
+from ..tools.emulate import EPILOG, add_emulate_arguments, run_emulate
 
 parser = argparse.ArgumentParser(
     prog="python -m rxgateway.emulator",

@@ -20,8 +20,8 @@ import binascii
 import hashlib
 
 from ..protocol import snowflake_from_time_ms
-from .config import EmulatorConfig
 from .limits import IdentifyGate, SessionStartBudget
+from .settings import EmulatorConfig
 from .world import Person
 
 #: The prefix of an ``Authorization`` header, also tolerated inside Identify.

@@ -32,7 +32,7 @@ from typing import Protocol
 import zstandard
 from aiohttp import WSMsgType
 
-from .config import EmulatorConfig
+from .settings import EmulatorConfig
 
 ZLIB_STREAM = "zlib-stream"
 ZSTD_STREAM = "zstd-stream"

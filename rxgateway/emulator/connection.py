@@ -51,11 +51,11 @@ from ..protocol import CloseCode, OpCode
 from . import rules, shapes
 from .accounts import BOT_PREFIX
 from .compression import Encoder, Frame, PayloadZlibEncoder, ZlibStreamEncoder
-from .dispatch import Dispatch
-from .framing import frame
+from .dispatch import OutgoingDispatch
 from .faults import CLOSING_FAULTS, DispatchFaultPlan, Fault, FaultKind
-from .limits import SlidingWindow
-from .record import (
+from .framing import frame
+from .gateway_state import GatewayState
+from .journal import (
     CommandRecord,
     ConnectionRecord,
     DispatchFaultRecord,
@@ -64,10 +64,10 @@ from .record import (
     PayloadRecord,
     ResumeRecord,
 )
-from .record import ViolationKind as V
+from .journal import ViolationKind as V
+from .limits import SlidingWindow
 from .rules import Refusal
-from .sessions import Session
-from .state import GatewayState
+from .sessions import ServerSession
 
 #: Client close codes that end the session at once (§3.9).
 SESSION_ENDING_CODES = frozenset({1000, 1001})
@@ -136,7 +136,7 @@ class Connection:
         self.request = request
         self.record = record
         self.encoder = encoder
-        self.session: Session | None = None
+        self.session: ServerSession | None = None
         config = state.config
         self._payloads = SlidingWindow(config.payload_limit, config.payload_window_s)
         self._presences = SlidingWindow(config.presence_limit, config.presence_window_s)
@@ -523,14 +523,14 @@ class Connection:
             ready["shard"] = shard.to_list()
         if state.replay is not None:  # a recording is served: its user and guilds
             state.replay.ready(ready, shard)
-        session.push(Dispatch.build("READY", ready))
+        session.push(OutgoingDispatch.build("READY", ready))
         if state.replay is not None:  # its GUILD_CREATEs and the rest, at its pace
             state.replay.serve(session)
             return
         for guild in guilds:
             members = state.world.members(guild)
             d = shapes.guild_create(guild, members, account.user, identify.intents, identify.large_threshold)
-            session.push(Dispatch.build("GUILD_CREATE", d))
+            session.push(OutgoingDispatch.build("GUILD_CREATE", d))
 
     def _resume(self, d: Any, now: float) -> None:
         """Replay every buffered dispatch after ``seq``, then RESUMED (queued last, so
@@ -564,10 +564,10 @@ class Connection:
         self._attach(session)
         for seq, frame in enumerate(frames, resume.seq + 1):
             self.send_dispatch(seq, frame)
-        session.push(Dispatch.build("RESUMED", {}))
+        session.push(OutgoingDispatch.build("RESUMED", {}))
         resumes.append(ResumeRecord(now, resume.session_id, resume.seq, True, len(frames)))
 
-    def _attach(self, session: Session) -> None:
+    def _attach(self, session: ServerSession) -> None:
         self.session = session
         self.record.shard = session.shard
         self.record.session_id = session.id
@@ -585,7 +585,7 @@ class Connection:
 
     # -- commands ----------------------------------------------------------------
 
-    def _command(self, op: int, d: dict[str, Any], now: float) -> Session:
+    def _command(self, op: int, d: dict[str, Any], now: float) -> ServerSession:
         command = CommandRecord(now, self.id, self.record.shard, op, d)
         self.record.commands.append(command)
         self.state.record.commands.append(command)

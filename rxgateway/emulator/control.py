@@ -30,26 +30,56 @@ Example::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
 
 import orjson
 from aiohttp import web
 
-from .config import DEFAULT_DISPATCH_FAULTS
-from .faults import Fault
+from .faults import DEFAULT_DISPATCH_FAULTS, DispatchFaultPlan, Fault
+from .journal import Record
 from .rest import add_routes, json_response
-from .traffic import DEFAULT_MIX
-
-if TYPE_CHECKING:
-    from .server import GatewayEmulator
+from .traffic import DEFAULT_MIX, TrafficGenerator
 
 CONTROL_PREFIX = "/_emulator"
+
+
+class Controllable(Protocol):
+    """What the control API drives: the methods of
+    :class:`~rxgateway.emulator.server.GatewayEmulator` each route calls (see there)."""
+
+    @property
+    def record(self) -> Record: ...
+
+    def inject(
+        self, fault: Fault, *, shard: int | None = None, connection: int | None = None, session: str | None = None
+    ) -> list[int]: ...
+
+    def schedule_dispatch_faults(
+        self, every: int, faults: Iterable[Fault | str] = DEFAULT_DISPATCH_FAULTS
+    ) -> DispatchFaultPlan: ...
+
+    def stop_dispatch_faults(self) -> None: ...
+
+    def dispatch(self, t: str, d: dict[str, Any]) -> None: ...
+
+    def push(
+        self, count: int, t: str = "MESSAGE_CREATE", *, shard: int | None = None, session: str | None = None
+    ) -> int: ...
+
+    def traffic(self, mix: str | Mapping[str, float] = DEFAULT_MIX) -> TrafficGenerator: ...
+
+    def start_burst(self, count: int, mix: str | Mapping[str, float] = DEFAULT_MIX) -> None: ...
+
+    def start_traffic(self, rate: float, mix: str | Mapping[str, float] = DEFAULT_MIX) -> None: ...
+
+    def stop_traffic(self) -> None: ...
 
 
 class ControlApi:
     """The control handlers of one emulator."""
 
-    def __init__(self, emulator: GatewayEmulator) -> None:
+    def __init__(self, emulator: Controllable) -> None:
         self._emulator = emulator
 
     def install(self, app: web.Application) -> None:

@@ -1,5 +1,7 @@
-"""A dispatch ready to deliver: its ``d`` serialised once, its routing key, the intents
-it needs and whether its message content is blanked for some sessions.
+"""A dispatch the server sends, ready to deliver (:class:`OutgoingDispatch`): its ``d``
+serialised once, its routing key, the intents it needs and whether its message content
+is blanked for some sessions. (What a client receives is
+:class:`rxgateway.events.Dispatch`.)
 
 Delivery to a session only wraps the pre-serialised ``d`` in an envelope with that
 session's sequence number, so one event costs one ``orjson.dumps`` however many
@@ -18,7 +20,7 @@ sessions receive it.
 
 Example::
 
-    >>> dm = Dispatch.build("MESSAGE_CREATE", {"id": "1", "channel_id": "2", "content": "hi"})
+    >>> dm = OutgoingDispatch.build("MESSAGE_CREATE", {"id": "1", "channel_id": "2", "content": "hi"})
     >>> dm.guild_id is None, dm.intents == Intents.DIRECT_MESSAGES
     (True, True)
 """
@@ -42,8 +44,11 @@ MESSAGE_EVENTS = frozenset({"MESSAGE_CREATE", "MESSAGE_UPDATE"})
 STAMP_KEY = b"emu_sent_ns"
 
 
-class Dispatch:
-    """One event, serialised once, delivered to any number of sessions."""
+class OutgoingDispatch:
+    """One event, serialised once, delivered to any number of sessions.
+
+    Formerly ``Dispatch`` (still importable as ``rxgateway.emulator.Dispatch``).
+    """
 
     __slots__ = (
         "_blanked", "content_exempt", "data", "guild_id", "intents", "obj", "self_member", "stamp_ns", "t", "t_bytes",
@@ -78,7 +83,7 @@ class Dispatch:
         self._blanked: bytes | None = None
 
     @classmethod
-    def build(cls, t: str, d: dict[str, Any]) -> Dispatch:
+    def build(cls, t: str, d: dict[str, Any]) -> OutgoingDispatch:
         """Serialise ``d`` and work out routing, intents and content rules for it."""
         in_guild = d.get("guild_id") is not None
         key = d.get("id") if t in GUILD_ITSELF else d.get("guild_id")
@@ -96,9 +101,9 @@ class Dispatch:
             self_member,
         )
 
-    def with_stamp(self, ns: int) -> Dispatch:
+    def with_stamp(self, ns: int) -> OutgoingDispatch:
         """A copy whose ``d`` ends with ``"emu_sent_ns": ns`` (for latency benchmarks)."""
-        return Dispatch(
+        return OutgoingDispatch(
             self.t, self.obj, _stamp(self.data, ns), self.guild_id, self.intents, self.content_exempt,
             self.self_member, ns,
         )  # fmt: skip

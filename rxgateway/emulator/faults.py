@@ -33,11 +33,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..protocol import CloseFrame
-from .config import DEFAULT_DISPATCH_FAULTS, SERVER_CLOSE_CODE
+from ..protocol import CloseCode, CloseFrame
 
 #: The frame size of the slow-link fault: small enough that any payload spans frames.
 SLOW_LINK_CHUNK_BYTES = 16
+#: A close fault without a code closes with 4000 (Unknown error): resumable (§4.1), as
+#: the emulator's own closes after op 7 / op 9 are (``settings.SERVER_CLOSE_CODE``).
+CLOSE_FAULT_CODE = int(CloseCode.UNKNOWN_ERROR)
+#: The faults ``fault_every_dispatches`` cycles through unless told otherwise: every
+#: way a gateway node can go away in the middle of a replay (§3.6 "When to resume").
+DEFAULT_DISPATCH_FAULTS = ("reconnect", "invalid_session:true", "close:4000", "drop")
 
 
 class FaultKind(enum.Enum):
@@ -109,7 +114,7 @@ class Fault:
     """One fault. Build it with the class methods, e.g. ``Fault.close(4009)``."""
 
     kind: FaultKind
-    code: int = SERVER_CLOSE_CODE
+    code: int = CLOSE_FAULT_CODE
     resumable: bool = False
     chunk_bytes: int = SLOW_LINK_CHUNK_BYTES
     #: RAW: the bytes to send, and how (one of :data:`RAW_FRAMES`).
@@ -126,7 +131,7 @@ class Fault:
             raise ValueError(f"raw frame must be one of {RAW_FRAMES}, got {self.frame!r}")
 
     @classmethod
-    def close(cls, code: int = SERVER_CLOSE_CODE) -> Fault:
+    def close(cls, code: int = CLOSE_FAULT_CODE) -> Fault:
         return cls(FaultKind.CLOSE, code=code)
 
     @classmethod
@@ -228,7 +233,7 @@ class Fault:
             kind = FaultKind(obj.get("fault"))
         except ValueError:
             raise ValueError(f"unknown fault {obj.get('fault')!r}; known: {[k.value for k in FaultKind]}") from None
-        code = obj.get("code", SERVER_CLOSE_CODE)
+        code = obj.get("code", CLOSE_FAULT_CODE)
         resumable = obj.get("resumable", False)
         chunk_bytes = obj.get("chunk_bytes", SLOW_LINK_CHUNK_BYTES)
         interval_ms = obj.get("interval_ms", 0)

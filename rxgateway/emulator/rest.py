@@ -28,9 +28,9 @@ from aiohttp import web
 from ..protocol import snowflake_from_time_ms
 from . import shapes
 from .accounts import BOT_PREFIX, BotAccount
-from .dispatch import Dispatch
-from .record import SentMessage
-from .state import GatewayState
+from .dispatch import OutgoingDispatch
+from .gateway_state import GatewayState
+from .journal import SentMessage
 
 API_PREFIX = "/api/v10"
 #: Discord's answer to a missing or wrong token.
@@ -138,5 +138,5 @@ class RestApi:
         if "nonce" in body:
             message["nonce"] = body["nonce"]
         if channel is not None:
-            state.sessions.route(Dispatch.build("MESSAGE_CREATE", message))
+            state.sessions.route(OutgoingDispatch.build("MESSAGE_CREATE", message))
         return json_response(message)

@@ -31,8 +31,8 @@ from typing import Any, TypeGuard
 import orjson
 
 from ..protocol import ALL_INTENTS, SENDABLE_OPCODES, CloseCode, Intents, OpCode, ShardId
-from . import config as cfg
-from .record import ViolationKind
+from . import settings as cfg
+from .journal import ViolationKind
 
 #: The largest client payload (§11.3).
 MAX_PAYLOAD_BYTES = 4096
@@ -73,7 +73,9 @@ def _invalid(detail: str) -> Refusal:
 
 
 @dataclass(frozen=True, slots=True)
-class Identify:
+class ParsedIdentify:
+    """An Identify (op 2) that passed every check (§3.4)."""
+
     token: str
     intents: int
     shard: ShardId
@@ -84,7 +86,9 @@ class Identify:
 
 
 @dataclass(frozen=True, slots=True)
-class Resume:
+class ParsedResume:
+    """A Resume (op 6) that passed every check (§3.6)."""
+
     token: str
     session_id: str
     seq: int
@@ -92,6 +96,8 @@ class Resume:
 
 @dataclass(frozen=True, slots=True)
 class RequestMembers:
+    """A Request Guild Members (op 8) that passed every check (§9.1)."""
+
     guild_id: int
     query: str | None
     limit: int
@@ -106,7 +112,9 @@ class RequestMembers:
 
 
 @dataclass(frozen=True, slots=True)
-class VoiceState:
+class ParsedVoiceState:
+    """An Update Voice State (op 4) that passed every check (§9.5)."""
+
     guild_id: int
     channel_id: int | None
     self_mute: bool
@@ -144,7 +152,7 @@ def parse_heartbeat(d: Any) -> int | None:
     return d
 
 
-def parse_identify(d: Any, shard_multiple: int) -> Identify:
+def parse_identify(d: Any, shard_multiple: int) -> ParsedIdentify:
     """An Identify's fields, checked as §3.4 and §4.2 say."""
     obj = _object(d, "identify")
     token = obj.get("token")
@@ -161,7 +169,7 @@ def parse_identify(d: Any, shard_multiple: int) -> Identify:
     presence = obj.get("presence")
     if presence is not None:
         parse_presence(presence)
-    return Identify(
+    return ParsedIdentify(
         token=token,
         intents=_intents(obj.get("intents")),
         shard=_shard(obj.get("shard", [0, 1]), shard_multiple),
@@ -181,14 +189,14 @@ def check_privileged(intents: int, application_flags: int) -> None:
             )
 
 
-def parse_resume(d: Any) -> Resume:
+def parse_resume(d: Any) -> ParsedResume:
     obj = _object(d, "resume")
     token, session_id, seq = obj.get("token"), obj.get("session_id"), obj.get("seq")
     if not isinstance(token, str) or not isinstance(session_id, str):
         raise _invalid("resume token and session_id must be strings")
     if not _is_int(seq) or seq < 0:
         raise _invalid(f"resume seq {seq!r} is not a non-negative integer")
-    return Resume(token, session_id, seq)
+    return ParsedResume(token, session_id, seq)
 
 
 def parse_presence(d: Any) -> dict[str, Any]:
@@ -207,14 +215,14 @@ def parse_presence(d: Any) -> dict[str, Any]:
     return obj
 
 
-def parse_voice_state(d: Any) -> VoiceState:
+def parse_voice_state(d: Any) -> ParsedVoiceState:
     """An Update Voice State (§9.5)."""
     obj = _object(d, "voice state")
     channel_id = obj.get("channel_id")
     mute, deaf = obj.get("self_mute"), obj.get("self_deaf")
     if not isinstance(mute, bool) or not isinstance(deaf, bool):
         raise _invalid("self_mute and self_deaf must be booleans")
-    return VoiceState(
+    return ParsedVoiceState(
         _snowflake(obj.get("guild_id"), "guild_id"),
         None if channel_id is None else _snowflake(channel_id, "channel_id"),
         mute,

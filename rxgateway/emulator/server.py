@@ -36,17 +36,17 @@ from aiohttp import web
 
 from ..protocol import ShardId
 from .compression import COMPRESSIONS, make_encoder
-from .config import DEFAULT_DISPATCH_FAULTS, DEFAULT_GATEWAY_VERSION, EmulatorConfig
 from .connection import Connection
 from .control import ControlApi
-from .dispatch import Dispatch
-from .events import BUILDERS
-from .faults import DispatchFaultPlan, Fault, FaultKind
-from .record import ConnectionRecord, Record, SentMessage, Violation
-from .replay import ReplaySource
+from .dispatch import OutgoingDispatch
+from .faults import DEFAULT_DISPATCH_FAULTS, DispatchFaultPlan, Fault, FaultKind
+from .gateway_state import GatewayState
+from .journal import ConnectionRecord, Record, SentMessage, Violation
+from .payloads import BUILDERS
+from .playback import ReplaySource
 from .rest import RestApi, json_response
-from .sessions import Session
-from .state import GatewayState
+from .sessions import ServerSession
+from .settings import DEFAULT_GATEWAY_VERSION, EmulatorConfig
 from .traffic import DEFAULT_MIX, TrafficGenerator
 
 T = TypeVar("T")
@@ -213,7 +213,7 @@ class GatewayEmulator:
     def dispatch(self, t: str, d: dict[str, Any]) -> None:
         """Deliver a dispatch to every session it is routed to (by ``guild_id``; shard
         0 without one), filtered by intents and content rules as Discord does."""
-        self._deliver(Dispatch.build(t, d))
+        self._deliver(OutgoingDispatch.build(t, d))
 
     def traffic(self, mix: str | Mapping[str, float] = DEFAULT_MIX) -> TrafficGenerator:
         """The generator for ``mix`` (one per mix, so its stream continues)."""
@@ -276,7 +276,7 @@ class GatewayEmulator:
         ]
         if not targets:
             raise ValueError(f"no live session matches shard={shard} session={session}")
-        by_shard: dict[ShardId, list[Session]] = {}
+        by_shard: dict[ShardId, list[ServerSession]] = {}
         for target in targets:
             by_shard.setdefault(target.shard, []).append(target)
         if self._pusher is None:
@@ -332,7 +332,7 @@ class GatewayEmulator:
             due -= int(due)
             await self._drained()
 
-    def _deliver(self, dispatch: Dispatch) -> None:
+    def _deliver(self, dispatch: OutgoingDispatch) -> None:
         if self.config.stamp:
             dispatch = dispatch.with_stamp(time.perf_counter_ns())
         route = self.state.sessions.route

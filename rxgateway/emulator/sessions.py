@@ -1,10 +1,11 @@
-"""Sessions: what survives a dropped connection (GATEWAY.md §3.6, §3.9, §12.7).
+"""Sessions as the server keeps them: what survives a dropped connection (GATEWAY.md
+§3.6, §3.9, §12.7). (A client's view of its session is :class:`rxgateway.Session`.)
 
-A session holds its bot, intents, shard, sequence counter and a replay buffer of the
-dispatches it was sent. It lives while a connection is attached; once detached it can
-be resumed for the resume window, and events routed to it meanwhile are buffered.
-The buffer holds the last ``replay_buffer_length`` dispatches (``None``: all of them),
-so a Resume after a long outage replays a backlog of any length that fits.
+A :class:`ServerSession` holds its bot, intents, shard, sequence counter and a replay
+buffer of the dispatches it was sent. It lives while a connection is attached; once
+detached it can be resumed for the resume window, and events routed to it meanwhile
+are buffered. The buffer holds the last ``replay_buffer_length`` dispatches (``None``:
+all of them), so a Resume after a long outage replays a backlog of any length that fits.
 
 The sequence starts at 1 (READY) and grows by one per dispatch, RESUMED included
 (§3.5, §3.6 [EMU]). A dispatch's envelope is built here, keys in the order Discord's
@@ -13,8 +14,8 @@ gateway sends them: ``{"t":…,"s":…,"op":0,"d":…}``.
 Example::
 
     session = store.create(account, identify)
-    session.push(Dispatch.build("USER_UPDATE", {...}))   # s = 1, buffered, sent if attached
-    session.frames_after(0)                               # -> [b'{"t":"USER_UPDATE","s":1,...}']
+    session.push(OutgoingDispatch.build("USER_UPDATE", {...}))   # s = 1, buffered, sent if attached
+    session.frames_after(0)                  # -> [b'{"t":"USER_UPDATE","s":1,...}']
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any, Protocol
 
 from ..protocol import Intents, ShardId
 from .accounts import BotAccount
-from .dispatch import Dispatch
+from .dispatch import OutgoingDispatch
 from .faults import DispatchFaultPlan
 
 
@@ -36,9 +37,14 @@ class Outlet(Protocol):
 
     def send_dispatch(self, seq: int, frame: bytes) -> None: ...
 
+    async def drained(self) -> None:
+        """Return once the outlet's backlog is low again (a feeder's back-pressure)."""
+        ...
 
-class Session:
-    """One gateway session (§12.7: session_id → token, intents, shard, seq, buffer, expiry)."""
+
+class ServerSession:
+    """One gateway session on the server's side (§12.7: session_id → token, intents,
+    shard, seq, buffer, expiry)."""
 
     __slots__ = (
         "account", "bot_id", "buffer", "connection", "dispatch_fault_plan", "dispatch_faults_fired", "expires_at",
@@ -67,7 +73,7 @@ class Session:
         self.dispatch_fault_plan: DispatchFaultPlan | None = None
         self.dispatch_faults_fired = 0
 
-    def push(self, dispatch: Dispatch) -> None:
+    def push(self, dispatch: OutgoingDispatch) -> None:
         """Deliver ``dispatch`` if this session's intents allow it: number it, buffer
         it for replay, and hand it to the connection if one is attached."""
         needed = dispatch.intents
@@ -99,11 +105,11 @@ class SessionStore:
     def __init__(self, resume_window_s: float, replay_length: int | None) -> None:
         self._resume_window_s = resume_window_s
         self._replay_length = replay_length
-        self._sessions: dict[str, Session] = {}
+        self._sessions: dict[str, ServerSession] = {}
         #: num_shards -> shard number -> sessions (§6.1: each session routes by its own count).
-        self._index: dict[int, dict[int, list[Session]]] = {}
+        self._index: dict[int, dict[int, list[ServerSession]]] = {}
 
-    def __iter__(self) -> Iterator[Session]:
+    def __iter__(self) -> Iterator[ServerSession]:
         return iter(list(self._sessions.values()))
 
     def __len__(self) -> int:
@@ -111,15 +117,15 @@ class SessionStore:
 
     def __contains__(self, session: object) -> bool:
         """Whether ``session`` is still alive (not deleted)."""
-        return isinstance(session, Session) and self._sessions.get(session.id) is session
+        return isinstance(session, ServerSession) and self._sessions.get(session.id) is session
 
-    def create(self, account: BotAccount, intents: int, shard: ShardId, large_threshold: int) -> Session:
-        session = Session(account, intents, shard, large_threshold, self._replay_length)
+    def create(self, account: BotAccount, intents: int, shard: ShardId, large_threshold: int) -> ServerSession:
+        session = ServerSession(account, intents, shard, large_threshold, self._replay_length)
         self._sessions[session.id] = session
         self._index.setdefault(shard.total, {}).setdefault(shard.number, []).append(session)
         return session
 
-    def get(self, session_id: str, now: float) -> Session | None:
+    def get(self, session_id: str, now: float) -> ServerSession | None:
         """The session, unless it is unknown, deleted or expired."""
         session = self._sessions.get(session_id)
         if session is not None and session.expires_at is not None and now >= session.expires_at:
@@ -127,12 +133,12 @@ class SessionStore:
             return None
         return session
 
-    def detach(self, session: Session, now: float) -> None:
+    def detach(self, session: ServerSession, now: float) -> None:
         """The connection went away without 1000/1001: resumable until the window ends."""
         session.connection = None
         session.expires_at = now + self._resume_window_s
 
-    def delete(self, session: Session) -> None:
+    def delete(self, session: ServerSession) -> None:
         """Forget ``session`` (client close 1000/1001, op 9 d:false, expiry)."""
         if self._sessions.pop(session.id, None) is not None:
             by_number = self._index[session.shard.total]
@@ -148,7 +154,7 @@ class SessionStore:
             if session.expires_at is not None and now >= session.expires_at:
                 self.delete(session)
 
-    def route(self, dispatch: Dispatch) -> None:
+    def route(self, dispatch: OutgoingDispatch) -> None:
         """Push ``dispatch`` to every session whose shard owns its guild (shard 0 when
         it has none), each session judged by its own ``num_shards`` (§6.1)."""
         guild_id = dispatch.guild_id

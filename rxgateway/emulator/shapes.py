@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..protocol import Intents
-from .world import ROLE_NAMES, Channel, Guild, Person
+from .world import ROLE_NAMES, Guild, GuildChannel, Person
 
 JSON = dict[str, Any]
 
@@ -96,7 +96,7 @@ def role(role_id: int, name: str, position: int) -> JSON:
     }
 
 
-def channel(ch: Channel, *, with_guild_id: bool = True) -> JSON:
+def channel(ch: GuildChannel, *, with_guild_id: bool = True) -> JSON:
     """A guild channel object (§10.2); inside GUILD_CREATE without ``guild_id``."""
     shape: JSON = {"id": str(ch.id), "type": ch.type}
     if with_guild_id:

@@ -1,5 +1,5 @@
 """The traffic generator: a deterministic stream of realistic dispatches for a seed,
-drawn from a mix of categories (see :data:`~rxgateway.emulator.events.CATEGORIES`).
+drawn from a mix of categories (see :data:`~rxgateway.emulator.payloads.CATEGORIES`).
 
 A mix is ``"category=weight,…"``; ``"all"`` weighs every category equally. Within a
 category, events follow the category's own weights (MESSAGE_CREATE is more common than
@@ -22,8 +22,8 @@ import random
 from collections.abc import Mapping, Sequence
 
 from ..protocol import snowflake_from_time_ms
-from .dispatch import GUILD_ITSELF, Dispatch
-from .events import BUILDERS, CATEGORIES, Scene
+from .dispatch import GUILD_ITSELF, OutgoingDispatch
+from .payloads import BUILDERS, CATEGORIES, Scene
 from .world import Guild, Person, World
 
 #: The default mix, close to what a busy bot with presences sees (peers.md §5.5b).
@@ -78,17 +78,17 @@ class TrafficGenerator:
         self._names = names
         self._cum_weights = list(itertools.accumulate(weights))
 
-    def next(self) -> Dispatch:
+    def next(self) -> OutgoingDispatch:
         """The next event of the mix."""
         name = self._rng.choices(self._names, cum_weights=self._cum_weights)[0]
         return self.make(name)
 
-    def take(self, count: int) -> list[Dispatch]:
+    def take(self, count: int) -> list[OutgoingDispatch]:
         """The next ``count`` events."""
         return [self.next() for _ in range(count)]
 
-    def make(self, t: str, guilds: Sequence[Guild] | None = None) -> Dispatch:
-        """One event named ``t`` (any name in :data:`~rxgateway.emulator.events.BUILDERS`),
+    def make(self, t: str, guilds: Sequence[Guild] | None = None) -> OutgoingDispatch:
+        """One event named ``t`` (any name in :data:`~rxgateway.emulator.payloads.BUILDERS`),
         in one of ``guilds`` (default: any guild of the world) unless it happens in a DM."""
         rng = self._rng
         self._now_ms += rng.randint(1, MAX_STEP_MS)
@@ -105,9 +105,9 @@ class TrafficGenerator:
         )
         d = BUILDERS[t](scene)
         self._increment = scene.next_increment
-        return Dispatch.build(t, d)
+        return OutgoingDispatch.build(t, d)
 
-    def make_in(self, t: str, guilds: Sequence[Guild]) -> Dispatch:
+    def make_in(self, t: str, guilds: Sequence[Guild]) -> OutgoingDispatch:
         """One event named ``t`` in one of ``guilds``: DM variants are redrawn (up to
         :data:`GUILD_DRAWS` times), so a guild-capable event always carries a
         ``guild_id``; events that never have a guild (USER_UPDATE, ...) come as they are."""
@@ -118,7 +118,7 @@ class TrafficGenerator:
             dispatch = self.make(t, guilds)
         return dispatch
 
-    def renew(self, dispatch: Dispatch) -> Dispatch:
+    def renew(self, dispatch: OutgoingDispatch) -> OutgoingDispatch:
         """A copy of ``dispatch`` whose top-level ``id`` is a fresh snowflake (the
         generator's clock moves 1 ms per 4096 ids), for cheap distinct events: ``*_CREATE``
         events other than GUILD_CREATE only; any other dispatch is returned as is."""
@@ -129,4 +129,4 @@ class TrafficGenerator:
         if self._increment == 0:
             self._now_ms += 1
         fresh_id = snowflake_from_time_ms(self._now_ms, increment=self._increment)
-        return Dispatch.build(t, {**dispatch.obj, "id": str(fresh_id)})
+        return OutgoingDispatch.build(t, {**dispatch.obj, "id": str(fresh_id)})

@@ -53,7 +53,9 @@ class Person:
 
 
 @dataclass(frozen=True, slots=True)
-class Channel:
+class GuildChannel:
+    """A channel of a guild of the world (one of :data:`CHANNEL_LAYOUT`)."""
+
     id: int
     type: int
     name: str
@@ -69,12 +71,12 @@ class Guild:
     name: str
     owner_id: int
     member_count: int
-    channels: tuple[Channel, ...]
+    channels: tuple[GuildChannel, ...]
     role_ids: tuple[int, ...]
     seed: int
     members: list[Person] | None = field(default=None, repr=False)
-    text_channels: tuple[Channel, ...] = field(init=False, repr=False)
-    voice_channels: tuple[Channel, ...] = field(init=False, repr=False)
+    text_channels: tuple[GuildChannel, ...] = field(init=False, repr=False)
+    voice_channels: tuple[GuildChannel, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.text_channels = tuple(c for c in self.channels if c.type == 0)
@@ -99,7 +101,7 @@ class World:
             guild_id = _snowflake(rng, taken)
             count = large_guild_members if index < large_guilds else members_per_guild
             channels = tuple(
-                Channel(_snowflake(rng, taken), kind, name, position, guild_id)
+                GuildChannel(_snowflake(rng, taken), kind, name, position, guild_id)
                 for position, (name, kind) in enumerate(CHANNEL_LAYOUT)
             )
             roles = (guild_id, *(_snowflake(rng, taken) for _ in ROLE_NAMES))

@@ -47,7 +47,7 @@ from .objects import (
     User,
     VoiceState,
 )
-from .session import (
+from .session_events import (
     Application,
     RateLimitMeta,
     RateLimited,

@@ -32,7 +32,7 @@ from . import (
     reactions,
     roles,
     scheduled_events,
-    session,
+    session_events,
     stage,
     threads,
     voice,
@@ -41,7 +41,7 @@ from .view import TypedDispatch, UnknownDispatch
 
 _TYPED: tuple[type[TypedDispatch], ...] = (
     # Session
-    session.Ready, session.Resumed, session.RateLimited,
+    session_events.Ready, session_events.Resumed, session_events.RateLimited,
     # Application commands
     interactions.ApplicationCommandPermissionsUpdate,
     # Auto moderation

@@ -7,7 +7,7 @@ Example::
     (True, 5.0, 86400.0)
 """
 
-from .base import IDENTIFY_INTERVAL, IDENTIFY_MARGIN, LIMIT_PERIOD, SessionQueue
+from .session_queue import IDENTIFY_INTERVAL, IDENTIFY_MARGIN, LIMIT_PERIOD, SessionQueue
 from .memory import InMemoryQueue
 
 __all__ = ["IDENTIFY_INTERVAL", "IDENTIFY_MARGIN", "LIMIT_PERIOD", "InMemoryQueue", "SessionQueue"]

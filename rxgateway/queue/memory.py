@@ -51,7 +51,7 @@ from typing import Final
 
 from rxgateway.protocol.shard_id import ShardId
 
-from .base import IDENTIFY_INTERVAL, IDENTIFY_MARGIN, LIMIT_PERIOD
+from .session_queue import IDENTIFY_INTERVAL, IDENTIFY_MARGIN, LIMIT_PERIOD
 
 __all__ = ["DEFAULT_TOTAL", "InMemoryQueue"]
 

@@ -13,9 +13,9 @@ import sys
 import pytest
 from rich.console import Console
 
-from rxgateway.cli import build_parser, main
-from rxgateway.demo import run_demo
 from rxgateway.emulator import GatewayEmulator
+from rxgateway.tools.cli import build_parser, main
+from rxgateway.tools.demo import run_demo
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 

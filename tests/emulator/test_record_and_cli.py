@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 
 from rxgateway.emulator import FAULT_HELP, CATEGORIES, GatewayEmulator
-from rxgateway.emulator.cli import EPILOG, add_emulate_arguments, config_from_args
+from rxgateway.tools.emulate import EPILOG, add_emulate_arguments, config_from_args
 
 from .client import ready_client
 

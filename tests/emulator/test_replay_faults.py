@@ -31,7 +31,7 @@ from rxgateway.emulator import (
 )
 from rxgateway.emulator import connection as connection_module
 from rxgateway.emulator import faults as faults_module
-from rxgateway.emulator.cli import EPILOG, add_emulate_arguments, config_from_args
+from rxgateway.tools.emulate import EPILOG, add_emulate_arguments, config_from_args
 
 from .client import GatewayClient, MakeEmulator, ready_client, resumed_client
 

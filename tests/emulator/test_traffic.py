@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 from rxgateway.emulator import CATEGORIES, GatewayEmulator, TrafficGenerator, parse_mix
-from rxgateway.emulator.events import BUILDERS
+from rxgateway.emulator.payloads import BUILDERS
 from rxgateway.emulator.world import Person, World
 from rxgateway.protocol import ALL_INTENTS, EventType
 

@@ -18,14 +18,14 @@ from rxgateway.protocol import EventType, ShardId
 from .doc_frames import d
 
 MODULES = [
-    "", "fields", "view", "objects", "session", "channels", "threads", "messages", "reactions", "polls", "guilds",
+    "", "fields", "view", "objects", "session_events", "channels", "threads", "messages", "reactions", "polls", "guilds",
     "members", "roles", "moderation", "automod", "expressions", "scheduled_events", "stage", "integrations",
     "invites", "interactions", "presence", "voice", "monetization", "registry",
 ]  # fmt: skip
 
 #: The ``payload`` a module's examples read.
 PAYLOAD_OF = {
-    "session": "READY", "reactions": "MESSAGE_REACTION_ADD", "guilds": "GUILD_CREATE",
+    "session_events": "READY", "reactions": "MESSAGE_REACTION_ADD", "guilds": "GUILD_CREATE",
     "automod": "AUTO_MODERATION_ACTION_EXECUTION", "monetization": "ENTITLEMENT_CREATE",
     "interactions": "INTERACTION_CREATE", "presence": "PRESENCE_UPDATE",
 }  # fmt: skip

@@ -369,7 +369,7 @@ def test_invalid_update_changes_nothing() -> None:
 def test_docstring_examples() -> None:
     import doctest
 
-    import rxgateway.queue.base as base_module
+    import rxgateway.queue.session_queue as base_module
     import rxgateway.queue.memory as memory_module
 
     for module in (queue_package, base_module, memory_module):

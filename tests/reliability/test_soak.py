@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rxgateway.soak import run_soak
+from rxgateway.tools.soak import run_soak
 
 #: Long enough to see most fault kinds several times, short enough for CI.
 CI_SOAK_SECONDS = 35.0

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from rxgateway.cli import main
 from rxgateway.emulator import DEFAULT_TOKEN, GatewayEmulator
 from rxgateway.events.base import Dispatch
 from rxgateway.record import Recording
 from rxgateway.replay import replay
+from rxgateway.tools.cli import main
 
 from .support import Collector
 

@@ -12,17 +12,17 @@ import aiohttp
 import orjson
 import pytest
 
-from rxgateway.cli import build_parser
 from rxgateway.config import Config
 from rxgateway.emulator import DEFAULT_TOKEN, Fault, GatewayEmulator
-from rxgateway.emulator.cli import config_from_args, serve
 from rxgateway.events.base import Dispatch
 from rxgateway.events.messages import MessageCreate
-from rxgateway.events.session import Ready
+from rxgateway.events.session_events import Ready
 from rxgateway.protocol import EventTypeFlags, Intents, ShardId
 from rxgateway.protocol.envelope import read_envelope
 from rxgateway.record import Recorder, Recording
 from rxgateway.shard import Shard
+from rxgateway.tools.cli import build_parser
+from rxgateway.tools.emulate import config_from_args, serve
 
 from .support import SHARDS, TIMEOUT, Collector, LiveSession
 

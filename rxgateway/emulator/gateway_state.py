@@ -1,6 +1,10 @@
 """What every connection of one emulator shares: configuration, bots, world, sessions,
 the open connections and the record.
 
+The state knows an open connection only as an :class:`OpenConnection` (what it, the
+server and the control API ask of one); :class:`~.connection.Connection` implements it
+and depends on this module, never the other way round.
+
 Example::
 
     state = GatewayState(EmulatorConfig())
@@ -10,20 +14,49 @@ Example::
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from ..protocol import CloseCode
 from .accounts import Accounts, BotAccount
-from .commands import Commands
-from .config import EmulatorConfig
-from .faults import DispatchFaultPlan
-from .record import ConnectionRecord, Record, Violation, ViolationKind
-from .sessions import SessionStore
+from .command_answers import Commands
+from .faults import DispatchFaultPlan, Fault
+from .journal import ConnectionRecord, Record, Violation, ViolationKind
+from .playback import ReplaySource
+from .sessions import ServerSession, SessionStore
+from .settings import EmulatorConfig
 from .world import World
 
-if TYPE_CHECKING:
-    from .connection import Connection
-    from .replay import ReplaySource
+
+class OpenConnection(Protocol):
+    """An open client connection as the rest of the emulator sees it (the one
+    implementation is :class:`~.connection.Connection`)."""
+
+    @property
+    def id(self) -> int:
+        """The connection id (its record's)."""
+        ...
+
+    @property
+    def record(self) -> ConnectionRecord:
+        """What the connection did so far."""
+        ...
+
+    @property
+    def session(self) -> ServerSession | None:
+        """The session attached to it, if it identified or resumed."""
+        ...
+
+    def close_soon(self, code: int, reason: str = "") -> None:
+        """Close with ``code`` from a task the connection owns."""
+        ...
+
+    def apply(self, fault: Fault) -> bool:
+        """Inject ``fault``; whether it hit this connection."""
+        ...
+
+    async def drained(self) -> None:
+        """Return once the connection's backlog is low again."""
+        ...
 
 
 class GatewayState:
@@ -40,7 +73,7 @@ class GatewayState:
         self.commands = Commands(self.world, self.sessions, config)
         self.record = Record()
         #: Open connections by id.
-        self.connections: dict[int, Connection] = {}
+        self.connections: dict[int, OpenConnection] = {}
         #: ``ws://host:port`` and ``ws://host:port/resume``, set once the server is bound.
         self.gateway_url = ""
         self.resume_url = ""

@@ -1,7 +1,7 @@
 """The chaos soak: 16 shards under steady traffic while the emulator injects random
 faults, then a check that nothing was lost, repeated, or done against the rules.
 
-Run it with ``python3 dev.py soak --seconds 1800`` (or ``python -m rxgateway.soak``).
+Run it with ``python3 dev.py soak --seconds 1800`` (or ``python -m rxgateway.tools.soak``).
 A CI-sized run (about a minute) is part of the test suite.
 
 How the check works. :class:`~rxgateway.audit.SequenceAudit` counts, per shard and
@@ -33,15 +33,14 @@ from typing import Any
 import orjson
 from reactivex import abc
 
-from .audit import SequenceAudit
-from .config import Config
-from .emulator import DEFAULT_TOKEN, Fault, GatewayEmulator
-from .emulator.record import ViolationKind
-from .events.base import Event, ShardStateChanged
-from .group import ShardGroup, create_recommended
-from .machine.state import ShardState, StateKind
-from .protocol import EventTypeFlags, Intents, ShardId
-from .queue import InMemoryQueue
+from ..audit import SequenceAudit
+from ..config import Config
+from ..emulator import DEFAULT_TOKEN, Fault, GatewayEmulator, ViolationKind
+from ..events.base import Event, ShardStateChanged
+from ..group import ShardGroup, create_recommended
+from ..machine.state import ShardState, StateKind
+from ..protocol import EventTypeFlags, Intents, ShardId
+from ..queue import InMemoryQueue
 
 #: The issue's shape: 16 shards, identify concurrency 4.
 SOAK_SHARDS = 16
@@ -302,7 +301,7 @@ def _tail_missing(group: ShardGroup, emu: GatewayEmulator, audit: SequenceAudit)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m rxgateway.soak``: run, print the report, exit 1 on failure."""
+    """``python -m rxgateway.tools.soak``: run, print the report, exit 1 on failure."""
     parser = argparse.ArgumentParser(prog="rxgateway-soak", description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="length of the run (default 60)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the fault schedule (default 1)")

@@ -18,18 +18,18 @@ import argparse
 import asyncio
 import contextlib
 
-from . import config as cfg
-from .events import CATEGORIES
-from .faults import FAULT_HELP, Fault
-from .replay import ROUTES, recorded_shard_count
-from .server import GatewayEmulator
-from .traffic import DEFAULT_MIX, parse_mix
+from ..emulator import settings as cfg
+from ..emulator.faults import DEFAULT_DISPATCH_FAULTS, FAULT_HELP, Fault
+from ..emulator.payloads import CATEGORIES
+from ..emulator.playback import ROUTES, recorded_shard_count
+from ..emulator.server import GatewayEmulator
+from ..emulator.traffic import DEFAULT_MIX, parse_mix
 
 EPILOG = f"""\
 faults (--fault KIND[:ARG], repeatable, injected in turn every --fault-every seconds, and/or
 on every connection each time --fault-every-dispatches N more dispatches were written to it
 (counted as they are written, so a fault lands inside a Resume's replay; default cycle for
---fault-every-dispatches without --fault: {", ".join(cfg.DEFAULT_DISPATCH_FAULTS)});
+--fault-every-dispatches without --fault: {", ".join(DEFAULT_DISPATCH_FAULTS)});
 or at any time through the control API below):
 {chr(10).join("  " + text for text in FAULT_HELP.values())}
 
@@ -178,7 +178,7 @@ def config_from_args(args: argparse.Namespace) -> cfg.EmulatorConfig:
         stamp=args.stamp,
         ack_heartbeats=not args.no_ack,
         fault_every_dispatches=args.fault_every_dispatches,
-        dispatch_faults=tuple(args.faults) if args.faults else cfg.DEFAULT_DISPATCH_FAULTS,
+        dispatch_faults=tuple(args.faults) if args.faults else DEFAULT_DISPATCH_FAULTS,
         replay=args.replay,
         replay_speed=args.replay_speed,
         replay_route=args.replay_route,

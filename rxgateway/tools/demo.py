@@ -24,15 +24,15 @@ from typing import Any, TextIO
 
 from reactivex import abc
 
-from .config import Config
-from .emulator import DEFAULT_MIX, DEFAULT_TOKEN, Fault, GatewayEmulator
-from .events.base import Dispatch, Event
-from .group import ShardGroup, create_recommended
-from .machine.state import ShardState
-from .protocol import EventTypeFlags, Intents
-from .queue import InMemoryQueue
-from .record import Recorder
-from .audit import SequenceAudit
+from ..audit import SequenceAudit
+from ..config import Config
+from ..emulator import DEFAULT_MIX, DEFAULT_TOKEN, Fault, GatewayEmulator
+from ..events.base import Dispatch, Event
+from ..group import ShardGroup, create_recommended
+from ..machine.state import ShardState
+from ..protocol import EventTypeFlags, Intents
+from ..queue import InMemoryQueue
+from ..record import Recorder
 
 #: The demo's emulator lets each identify bucket go every second (Discord: 5 s) so a
 #: demo of many shards starts quickly; the queue is told the same.

@@ -1,7 +1,9 @@
 """The emulator's settings: every number it uses, named, with the reason beside it.
 
 Defaults are Discord's documented values (GATEWAY.md) where there is one, and the
-**[EMU]** choices of GATEWAY.md where there is not. Tests shrink the windows.
+**[EMU]** choices of GATEWAY.md where there is not. Tests shrink the windows. The
+default fault cycle lives with the faults (:data:`.faults.DEFAULT_DISPATCH_FAULTS`).
+A *client's* settings are :class:`rxgateway.Config`.
 
 Example::
 
@@ -15,12 +17,9 @@ from __future__ import annotations
 import base64
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from ..protocol import CloseCode
-
-if TYPE_CHECKING:
-    from .faults import Fault
+from .faults import DEFAULT_DISPATCH_FAULTS, Fault
 
 #: Bind to loopback only unless told otherwise: the control API injects faults.
 LOOPBACK = "127.0.0.1"
@@ -72,9 +71,6 @@ RECONNECT_CLOSE_DELAY_S = 2.0
 INVALID_SESSION_CLOSE_DELAY_S = 2.0
 #: The close code used after op 7 / op 9 and for a late heartbeat: resumable (§4.1).
 SERVER_CLOSE_CODE = int(CloseCode.UNKNOWN_ERROR)
-#: The faults ``fault_every_dispatches`` cycles through unless told otherwise: every
-#: way a gateway node can go away in the middle of a replay (§3.6 "When to resume").
-DEFAULT_DISPATCH_FAULTS = ("reconnect", "invalid_session:true", "close:4000", "drop")
 #: Request Guild Members for all members: once per guild per 30 s (§5.4).
 MEMBERS_REQUEST_WINDOW_S = 30.0
 #: Presence updates: 5 per 20 s (§5.4); the emulator ignores and records the extra ones.
@@ -170,7 +166,7 @@ class EmulatorConfig:
     #: Add ``"emu_sent_ns": time.perf_counter_ns()`` to every generated dispatch ``d``.
     stamp: bool = False
     #: A recording (``rxgateway run --record``) to serve to every session after its
-    #: READY (see :mod:`.replay`); ``None``: no replay.
+    #: READY (see :mod:`.playback`); ``None``: no replay.
     replay: str | os.PathLike[str] | None = None
     #: The replay's pace: 1.0 as recorded, 2.0 twice as fast, ``None`` as fast as
     #: the client reads.

@@ -24,13 +24,13 @@ from collections.abc import Callable, Sequence
 import orjson
 from reactivex import abc
 
-from . import __version__
-from .emulator.cli import EPILOG as EMULATE_EPILOG
-from .emulator.cli import add_emulate_arguments, run_emulate
-from .events.base import Event
-from .errors import AuthenticationError, DisallowedIntentsError, FatalCloseError, GatewayError, HTTPError
-from .machine.inflate import COMPRESSIONS
-from .protocol import EventTypeFlags, Intents
+from ..version import __version__
+from ..errors import AuthenticationError, DisallowedIntentsError, FatalCloseError, GatewayError, HTTPError
+from ..events.base import Event
+from ..machine.inflate import COMPRESSIONS
+from ..protocol import EventTypeFlags, Intents
+from .emulate import EPILOG as EMULATE_EPILOG
+from .emulate import add_emulate_arguments, run_emulate
 
 #: ``--record FILE`` of ``demo`` and ``run``.
 RECORD_HELP = (
@@ -182,8 +182,8 @@ async def _demo(args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .config import DEFAULT_API_URL, DEFAULT_GATEWAY_URL, Config
-    from .group import create_recommended
+    from ..config import DEFAULT_API_URL, DEFAULT_GATEWAY_URL, Config
+    from ..group import create_recommended
 
     token = os.environ.get("DISCORD_TOKEN", "").strip()
     if not token:
@@ -215,7 +215,7 @@ async def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         group.subscribe_flags(_Printer(print_event), args.events)
     recorder = None
     if args.record:
-        from .record import Recorder
+        from ..record import Recorder
 
         meta = {"command": "run", "intents": int(intents), "compression": args.compression, "shards": len(group)}
         recorder = Recorder(args.record, meta=meta)

@@ -27,11 +27,11 @@ from typing import Any
 
 from ..protocol import Intents, shard_for_guild
 from . import shapes
-from .config import EmulatorConfig
-from .dispatch import Dispatch
-from .record import ViolationKind
-from .rules import RequestMembers, VoiceState
-from .sessions import Session, SessionStore
+from .dispatch import OutgoingDispatch
+from .journal import ViolationKind
+from .rules import ParsedVoiceState, RequestMembers
+from .sessions import ServerSession, SessionStore
+from .settings import EmulatorConfig
 from .world import Guild, Person, World
 
 #: Members per GUILD_MEMBERS_CHUNK (§9.1).
@@ -54,10 +54,10 @@ class Commands:
         self._sessions = sessions
         self._config = config
 
-    def presence(self, session: Session, presence: dict[str, Any]) -> None:
+    def presence(self, session: ServerSession, presence: dict[str, Any]) -> None:
         session.presence = presence
 
-    def voice_state(self, session: Session, request: VoiceState, violate: Violate) -> None:
+    def voice_state(self, session: ServerSession, request: ParsedVoiceState, violate: Violate) -> None:
         guild = self._owned_guild(session, request.guild_id, violate)
         if guild is None:
             return
@@ -67,12 +67,12 @@ class Commands:
         state = shapes.voice_state(
             guild.id, request.channel_id, bot, secrets.token_hex(16), request.self_mute, request.self_deaf
         )
-        self._sessions.route(Dispatch.build("VOICE_STATE_UPDATE", state))
+        self._sessions.route(OutgoingDispatch.build("VOICE_STATE_UPDATE", state))
         if request.channel_id is not None:
             server = {"token": secrets.token_hex(8), "guild_id": str(guild.id), "endpoint": VOICE_ENDPOINT}
-            session.push(Dispatch.build("VOICE_SERVER_UPDATE", server))
+            session.push(OutgoingDispatch.build("VOICE_SERVER_UPDATE", server))
 
-    def request_members(self, session: Session, request: RequestMembers, now: float, violate: Violate) -> None:
+    def request_members(self, session: ServerSession, request: RequestMembers, now: float, violate: Violate) -> None:
         guild = self._owned_guild(session, request.guild_id, violate)
         if guild is None:
             return
@@ -96,23 +96,24 @@ class Commands:
             not_found = [uid if int(uid) >= BIGINT_MIN else int(uid) for uid in wanted if uid not in by_id]
         with_presences = request.presences and bool(session.intents & Intents.GUILD_PRESENCES)
         for chunk in self._chunks(guild, found, not_found, with_presences, request.nonce):
-            session.push(Dispatch.build("GUILD_MEMBERS_CHUNK", chunk))
+            session.push(OutgoingDispatch.build("GUILD_MEMBERS_CHUNK", chunk))
 
-    def soundboard(self, session: Session, guild_ids: list[int], violate: Violate) -> None:
+    def soundboard(self, session: ServerSession, guild_ids: list[int], violate: Violate) -> None:
         for guild_id in guild_ids:
             guild = self._owned_guild(session, guild_id, violate)
             if guild is not None:
                 sounds = [shapes.soundboard_sound(guild.role_ids[-1] + 1, guild.id, session.account.user)]
-                session.push(Dispatch.build("SOUNDBOARD_SOUNDS", {"guild_id": str(guild.id), "soundboard_sounds": sounds}))
+                d = {"guild_id": str(guild.id), "soundboard_sounds": sounds}
+                session.push(OutgoingDispatch.build("SOUNDBOARD_SOUNDS", d))
 
-    def channel_info(self, session: Session, guild_id: int, fields: list[str], violate: Violate) -> None:
+    def channel_info(self, session: ServerSession, guild_id: int, fields: list[str], violate: Violate) -> None:
         guild = self._owned_guild(session, guild_id, violate)
         if guild is None:
             return
         channels = [{"id": str(c.id), **dict.fromkeys(fields)} for c in guild.voice_channels]
-        session.push(Dispatch.build("CHANNEL_INFO", {"guild_id": str(guild.id), "channels": channels}))
+        session.push(OutgoingDispatch.build("CHANNEL_INFO", {"guild_id": str(guild.id), "channels": channels}))
 
-    def _owned_guild(self, session: Session, guild_id: int, violate: Violate) -> Guild | None:
+    def _owned_guild(self, session: ServerSession, guild_id: int, violate: Violate) -> Guild | None:
         """The guild if it exists and ``session``'s shard owns it; else ``None``."""
         guild = self._world.by_id.get(guild_id)
         if guild is None:
@@ -123,7 +124,7 @@ class Commands:
         return guild
 
     def _rate_limited(
-        self, session: Session, guild: Guild, request: RequestMembers, now: float, violate: Violate
+        self, session: ServerSession, guild: Guild, request: RequestMembers, now: float, violate: Violate
     ) -> bool:
         """Answer RATE_LIMITED if this bot asked for all of ``guild`` within 30 s (§5.4)."""
         window = self._config.members_request_window_s
@@ -133,7 +134,7 @@ class Commands:
             if request.nonce is not None:
                 meta["nonce"] = request.nonce
             limited = {"opcode": 8, "retry_after": round(window - (now - last), 3), "meta": meta}
-            session.push(Dispatch.build("RATE_LIMITED", limited))
+            session.push(OutgoingDispatch.build("RATE_LIMITED", limited))
             violate(ViolationKind.MEMBERS_RATE_LIMITED, f"all members of {guild.id} again within {window} s")
             return True
         session.account.members_requests[guild.id] = now

@@ -1,5 +1,7 @@
 """Realistic ``d`` payloads for every dispatch the world produces on its own
-(GATEWAY.md §10.2-§10.10), grouped into the traffic categories.
+(GATEWAY.md §10.2-§10.10), grouped into the traffic categories: the builders the
+traffic generator draws from (the typed views a *client* reads them with are
+:mod:`rxgateway.events`).
 
 Each builder takes a :class:`Scene` (a guild, a channel, a member, fresh ids, a clock,
 all drawn from the generator's seeded random source) and returns the ``d`` object.
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 from ..protocol import snowflake_from_time_ms
 from . import shapes
 from .shapes import JSON
-from .world import Channel, Guild, Person
+from .world import Guild, GuildChannel, Person
 
 #: Share of message, reaction, typing and poll events that happen in DMs (routed to shard 0).
 DM_SHARE = 0.1
@@ -45,7 +47,7 @@ class Scene:
     rng: random.Random
     bot: Person
     guild: Guild
-    channel: Channel
+    channel: GuildChannel
     person: Person
     now_ms: int
     next_increment: int = 0
@@ -61,10 +63,10 @@ class Scene:
     def text(self, words: int = 6) -> str:
         return " ".join(self.rng.choice(WORDS) for _ in range(words))
 
-    def voice_channel(self) -> Channel:
+    def voice_channel(self) -> GuildChannel:
         return self.rng.choice(self.guild.voice_channels)
 
-    def ids(self, guild: bool = True, channel: Channel | None = None) -> JSON:
+    def ids(self, guild: bool = True, channel: GuildChannel | None = None) -> JSON:
         """``channel_id`` and, unless in a DM, ``guild_id``."""
         ch = channel or self.channel
         shape = {"channel_id": str(ch.id if guild else self.dm_channel_id())}

@@ -3,10 +3,11 @@
 
 A recording (``rxgateway run --record``, :mod:`rxgateway.record`) holds what real
 shards received. Served by the emulator, it lets any bot (ours or not) meet that
-session's traffic again, offline, as often as wanted.
+session's traffic again, offline, as often as wanted. (Replaying a recording into a
+pipeline, with no gateway at all, is :mod:`rxgateway.replay`.)
 
 Theory of operation. The file is read once, when the emulator is created: each
-recorded dispatch becomes a :class:`~.dispatch.Dispatch` (its ``d`` serialised
+recorded dispatch becomes a :class:`~.dispatch.OutgoingDispatch` (its ``d`` serialised
 once, its routing key and intents worked out), kept with its recorded time and
 shard. READY and RESUMED are not replayed: they belong to the recorded sessions,
 and every emulated session gets its own. What the recorded READYs said is kept:
@@ -21,7 +22,7 @@ filtered by the session's intents like any dispatch. The recorded GUILD_CREATEs
 come first, as they did. While the client is away the session buffers what is
 pushed and a Resume replays it, as for generated traffic. The feeder ends with the
 recording, or when the session ends; it is a task of the emulator, cancelled by
-``stop()``. Each one leaves a :class:`~.record.ReplayRecord` in ``emu.record.replays``.
+``stop()``. Each one leaves a :class:`~.journal.ReplayRecord` in ``emu.record.replays``.
 
 Routing (``route``):
 
@@ -54,10 +55,9 @@ from ..errors import DeserializationError
 from ..protocol import ShardId
 from ..protocol.envelope import read_envelope
 from ..record import Recording
-from .connection import Connection
-from .dispatch import Dispatch
-from .record import ReplayRecord
-from .sessions import Session, SessionStore
+from .dispatch import OutgoingDispatch
+from .journal import ReplayRecord
+from .sessions import ServerSession, SessionStore
 
 #: The ``route`` values (see the module docstring).
 ROUTES = ("auto", "shard", "guild")
@@ -77,7 +77,7 @@ class ReplayedDispatch:
     """Its arrival time in the recording (ns from the recording's start)."""
     shard: ShardId
     """The recorded shard that received it."""
-    dispatch: Dispatch
+    dispatch: OutgoingDispatch
 
 
 class ReplaySource:
@@ -154,7 +154,7 @@ class ReplaySource:
                 if self.user is None and isinstance(user, dict):
                     self.user = user
             return
-        self.items.append(ReplayedDispatch(t_ns, shard, Dispatch.build(name, d)))
+        self.items.append(ReplayedDispatch(t_ns, shard, OutgoingDispatch.build(name, d)))
 
     # -- serving -----------------------------------------------------------------
 
@@ -181,7 +181,7 @@ class ReplaySource:
             ids = [g for gs in self.guilds.values() for g in gs if _owner(int(g), shard.total) == shard.number]
         ready["guilds"] = [{"id": g, "unavailable": True} for g in ids]
 
-    def timeline(self, shard: ShardId) -> list[tuple[int, Dispatch]]:
+    def timeline(self, shard: ShardId) -> list[tuple[int, OutgoingDispatch]]:
         """What a session of ``shard`` gets: ``(offset_ns, dispatch)`` in order, the
         offset counted from its READY."""
         if self.route_for(shard) == "shard":
@@ -192,7 +192,7 @@ class ReplaySource:
             chosen = [item for item in self.items if _owner(item.dispatch.guild_id, shard.total) == shard.number]
         return [(max(0, item.t_ns - origin), item.dispatch) for item in chosen]
 
-    def serve(self, session: Session) -> None:
+    def serve(self, session: ServerSession) -> None:
         """Start feeding ``session`` (just identified, READY pushed) its timeline."""
         if self._spawn is None or self._records is None or self._clock is None:
             raise RuntimeError("the replay source is not bound to an emulator")
@@ -201,7 +201,9 @@ class ReplaySource:
         self._records.append(record)
         self._spawn(self._feed(session, timeline, record))
 
-    async def _feed(self, session: Session, timeline: list[tuple[int, Dispatch]], record: ReplayRecord) -> None:
+    async def _feed(
+        self, session: ServerSession, timeline: list[tuple[int, OutgoingDispatch]], record: ReplayRecord
+    ) -> None:
         loop = asyncio.get_running_loop()
         sessions, speed = self._sessions, self.speed
         assert sessions is not None and self._clock is not None
@@ -218,9 +220,9 @@ class ReplaySource:
                 session.push(dispatch)
                 record.sent += 1
                 if index % REPLAY_BATCH == REPLAY_BATCH - 1:
-                    connection = session.connection
-                    if isinstance(connection, Connection):
-                        await connection.drained()
+                    outlet = session.connection
+                    if outlet is not None:
+                        await outlet.drained()
                     else:
                         await asyncio.sleep(0)
             record.ended = "recording ended"

@@ -1,4 +1,6 @@
-"""What the emulator saw and did, as plain dataclasses that tests query.
+"""The emulator's journal of each client: what it saw and did, as plain dataclasses
+that tests query (``emu.record``). A recording of what a *client* received is
+:mod:`rxgateway.record`'s business, not this module's.
 
 Times are ``time.monotonic()`` seconds. One :class:`ConnectionRecord` per websocket,
 one :class:`Violation` per rule a client broke (empty when clients behave).
@@ -144,7 +146,7 @@ class ReplayRecord:
     started_at: float
     session_id: str
     shard: ShardId
-    #: ``"shard"`` or ``"guild"`` (see :mod:`.replay`).
+    #: ``"shard"`` or ``"guild"`` (see :mod:`.playback`).
     route: str
     #: Dispatches of the recording meant for this session.
     scheduled: int
