@@ -359,7 +359,8 @@ class ShardMachine:
 
     def on_frame(self, now: float, data: bytes | str) -> list[Output]:
         """A websocket message arrived (binary when transport-compressed): every answer
-        as a list. :meth:`on_message` is the same reading, for the receive loop."""
+        as a list. The reading is :meth:`on_message`'s; this only inflates first and
+        turns its short answers into outputs."""
         if not self._receiving:
             return []
         if isinstance(data, str):
@@ -374,7 +375,7 @@ class ShardMachine:
             payload = inflated
         else:
             payload = data
-        out = self._read(now, payload)
+        out = self.on_message(now, payload, inflated=True)
         if out is None:
             return []
         if isinstance(out, tuple):
@@ -382,8 +383,11 @@ class ShardMachine:
             return [Received(_OP_DISPATCH, seq, name, payload, {"t": name, "s": seq, "op": _OP_DISPATCH, "d": d})]
         return out
 
-    def on_message(self, now: float, data: bytes | str) -> tuple[int, str, Any] | list[Output] | None:
+    def on_message(
+        self, now: float, data: bytes | str, inflated: bool = False
+    ) -> tuple[int, str, Any] | list[Output] | None:
         """:meth:`on_frame` for the receive loop: the common case answered without a list.
+        The one reading of a payload (``inflated``: ``data`` is a payload already).
 
         A dispatch the gateway wrote in its usual layout (see
         :func:`~rxgateway.protocol.envelope.probe_dispatch`) has its sequence tracked
@@ -402,23 +406,19 @@ class ShardMachine:
         inflate = self._inflate
         if type(data) is not bytes:  # a text frame: never compressed
             payload = data.encode() if isinstance(data, str) else bytes(data)
-        elif inflate is None:
+        elif inflate is None or inflated:
             payload = data
         else:
             try:
-                inflated = inflate(data)
+                unpacked = inflate(data)
             except CompressionError as exc:
                 return self._unreadable(now, exc)
-            if inflated is None:
+            if unpacked is None:
                 return None
-            payload = inflated
-        return self._read(now, payload)
-
-    def _read(self, now: float, payload: bytes) -> tuple[int, str, Any] | list[Output] | None:
-        """The one reading of an inflated payload (see :meth:`on_message` for the
-        answers). Three lanes, one policy: the sequence moves only once a dispatch is
-        accepted, and a wanted dispatch is parsed before it is accepted; every accepted
-        payload goes to :attr:`tap`."""
+            payload = unpacked
+        # Three lanes, one policy: the sequence moves only once a dispatch is accepted,
+        # a wanted dispatch is parsed before it is accepted, and every accepted payload
+        # goes to the tap.
         tap = self.tap
         if self._parse_all:  # every dispatch is wanted: parse first, one parse
             try:
