@@ -33,6 +33,7 @@ from ..machine.state import ShardState
 from ..protocol import EventTypeFlags, Intents
 from ..queue import InMemoryQueue
 from ..record import Recorder
+from ..shard import Shard
 
 #: The demo's emulator lets each identify bucket go every second (Discord: 5 s) so a
 #: demo of many shards starts quickly; the queue is told the same.
@@ -279,6 +280,8 @@ async def _run(
 ) -> None:
     traffic_started = False
     plan = list(FAULT_PLAN)
+    #: Shards a fault hit, and how many connections each had opened by then.
+    faulted: dict[Shard, int] = {}
     start = time.monotonic()
     display: Any = None
     if live:
@@ -295,7 +298,9 @@ async def _run(
             while plan and elapsed >= plan[0][0] * seconds:
                 _, label, fault, target = plan.pop(0)
                 number = target % len(group)
-                emu.inject(fault, shard=number)
+                shard = group.shard(number)
+                if emu.inject(fault, shard=number):
+                    faulted[shard] = shard.stats["connections"]
                 board.faults.append(f"{label} on shard {number}")
             board.tick()
             if display is not None:
@@ -305,17 +310,21 @@ async def _run(
                 next_line = elapsed + 1.0
             await asyncio.sleep(1 / REFRESH_PER_SECOND)
         emu.stop_traffic()
-        # Let every shard finish resuming and deliver what is in flight.
-        await _settle(group)
+        # Let every faulted shard notice its fault (a zombie takes up to two heartbeat
+        # intervals), every shard finish resuming, and what is in flight arrive.
+        await _settle(group, faulted)
     finally:
         if display is not None:
             display.update(board.renderable())
             display.stop()
 
 
-async def _settle(group: ShardGroup, timeout: float = 15.0) -> None:
+async def _settle(group: ShardGroup, faulted: dict[Shard, int], timeout: float = 15.0) -> None:
     async def all_active() -> None:
-        while not all(s.state == ShardState.ACTIVE for s in group):
+        while not (
+            all(s.state == ShardState.ACTIVE for s in group)
+            and all(s.stats["connections"] > before for s, before in faulted.items())
+        ):
             await asyncio.sleep(0.1)
 
     try:
