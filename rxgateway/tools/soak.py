@@ -36,6 +36,7 @@ from reactivex import abc
 from ..audit import SequenceAudit
 from ..config import Config
 from ..emulator import DEFAULT_TOKEN, Fault, GatewayEmulator, ViolationKind
+from ..emulator.settings import HEARTBEAT_TIMEOUT_FACTOR
 from ..events.base import Event, ShardStateChanged
 from ..group import ShardGroup, create_recommended
 from ..machine.state import ShardState, StateKind
@@ -194,10 +195,14 @@ async def run_soak(
     shards: int = SOAK_SHARDS,
     rate: float = SOAK_RATE,
     identify_window: float = 1.0,
+    late_heartbeat_factor: float = HEARTBEAT_TIMEOUT_FACTOR,
     log: Any = None,
 ) -> SoakReport:
     """Run the soak and return its report. ``identify_window`` shrinks Discord's 5 s
-    (emulator and queue alike) so a short run spends its time on faults."""
+    (emulator and queue alike) so a short run spends its time on faults.
+    ``late_heartbeat_factor``: the emulator counts a heartbeat as missed after this
+    many intervals (1.5 by default, as the emulator does); a shared CI machine whose
+    event loop stalls needs more."""
     rng = random.Random(seed)
     before = set(asyncio.all_tasks())
     async with GatewayEmulator(
@@ -205,6 +210,7 @@ async def run_soak(
         max_concurrency=SOAK_MAX_CONCURRENCY,
         identify_window_s=identify_window,
         heartbeat_interval_ms=SOAK_HEARTBEAT_MS,
+        heartbeat_timeout_factor=late_heartbeat_factor,
         reconnect_close_delay_s=0.5,
         invalid_session_close_delay_s=0.5,
         guilds=shards * 4,
