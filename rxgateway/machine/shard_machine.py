@@ -419,7 +419,6 @@ class ShardMachine:
         # Three lanes, one policy: the sequence moves only once a dispatch is accepted,
         # a wanted dispatch is parsed before it is accepted, and every accepted payload
         # goes to the tap.
-        tap = self.tap
         if self._parse_all:  # every dispatch is wanted: parse first, one parse
             try:
                 parsed = _loads(payload)
@@ -434,13 +433,15 @@ class ShardMachine:
                         return None
                     self._sequence = seq
                     self.dispatches += 1
-                    if tap is not None:
-                        tap(payload)
+                    if self.tap is not None:
+                        self.tap(payload)
                     return seq, name, parsed.get("d")
         else:  # protocol.envelope.probe_dispatch, inlined: this runs for every frame.
             head = _dispatch_head(payload)
-            if head is not None and (known := _probed(head.group(1))) is not None:
-                seq = int(head.group(2))
+            raw_name, digits = head.groups() if head is not None else (None, "")
+            known = _probed(raw_name) if raw_name is not None else None
+            if known is not None:
+                seq = int(digits)
                 last = self._sequence
                 if last is not None and seq <= last:
                     self.duplicates_dropped += 1
@@ -448,8 +449,8 @@ class ShardMachine:
                 if not self._wanted & known[1]:
                     self._sequence = seq
                     self.dispatches += 1
-                    if tap is not None:
-                        tap(payload)
+                    if self.tap is not None:
+                        self.tap(payload)
                     return None
                 try:  # parsed before the sequence moves: a dispatch that does not parse is replayed
                     d = _loads(payload)["d"]
@@ -458,10 +459,11 @@ class ShardMachine:
                     return self._unreadable(now, error)
                 self._sequence = seq
                 self.dispatches += 1
-                if tap is not None:
-                    tap(payload)
+                if self.tap is not None:
+                    self.tap(payload)
                 return seq, known[0], d
         out = self._on_payload(now, payload)
+        tap = self.tap
         if tap is not None:
             for o in out:
                 if type(o) is Received:
