@@ -557,7 +557,9 @@ class Connection:
             self._invalid_session(False)
             return
         previous = session.connection
+        displaced = None
         if isinstance(previous, Connection):
+            displaced = previous.id
             previous.session = None
             previous.close_soon(state.config.server_close_code, "session resumed elsewhere")
         frames = session.frames_after(resume.seq)
@@ -565,7 +567,7 @@ class Connection:
         for seq, frame in enumerate(frames, resume.seq + 1):
             self.send_dispatch(seq, frame)
         session.push(OutgoingDispatch.build("RESUMED", {}))
-        resumes.append(ResumeRecord(now, resume.session_id, resume.seq, True, len(frames)))
+        resumes.append(ResumeRecord(now, resume.session_id, resume.seq, True, len(frames), displaced))
 
     def _attach(self, session: ServerSession) -> None:
         self.session = session

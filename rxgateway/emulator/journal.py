@@ -95,13 +95,19 @@ class IdentifyRecord:
 
 @dataclass(frozen=True, slots=True)
 class ResumeRecord:
-    """A Resume: how many dispatches it replayed, or why it failed."""
+    """A Resume: how many dispatches it replayed, or why it failed.
+
+    ``displaced`` is the id of a connection that still held the session when this
+    Resume took it (Discord, like the emulator, closes that one): two live
+    connections for one session, which a cluster handing shards over must never
+    cause. ``None`` when the session was free."""
 
     time: float
     session_id: str
     seq: int
     accepted: bool
     replayed: int = 0
+    displaced: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,3 +236,7 @@ class Record:
     def identifies(self) -> list[IdentifyRecord]:
         """Every Identify on every connection, in time order."""
         return sorted((i for c in self.connections for i in c.identifies), key=lambda i: i.time)
+
+    def resumes(self) -> list[ResumeRecord]:
+        """Every Resume on every connection, in time order."""
+        return sorted((r for c in self.connections for r in c.resumes), key=lambda r: r.time)

@@ -142,3 +142,23 @@ async def test_resume_from_beyond_the_replay_buffer_gets_invalid_session(
         await resumer.receive()
         await resumer.resume(ready["d"]["session_id"], ready["s"])
         assert (await resumer.until(9))["d"] is False
+
+
+async def test_a_resume_that_takes_a_live_session_records_the_connection_it_displaced(
+    emu: GatewayEmulator, http: aiohttp.ClientSession
+) -> None:
+    """Two live connections for one session is what a cluster must never cause: the
+    record says when a Resume took a session still held, and from which connection."""
+    holder, ready = await ready_client(http, emu.url)
+    taker, _ = await resumed_client(http, ready)  # the holder is still connected
+    (took,) = emu.record.connections[-1].resumes
+    assert took.accepted and took.displaced == emu.record.connections[0].id
+    await emu.wait_for(lambda: emu.record.connections[0].closed_at)
+    assert emu.record.connections[0].close_sent == emu.config.server_close_code
+    await taker.close(4000)
+    await emu.wait_for(lambda: emu.record.connections[1].closed_at)
+    again, _ = await resumed_client(http, ready)  # the session was free this time
+    assert emu.record.connections[-1].resumes[0].displaced is None
+    assert [r.displaced for r in emu.record.resumes()] == [emu.record.connections[0].id, None]
+    await again.close()
+    await holder.close()
