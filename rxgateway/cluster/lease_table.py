@@ -179,7 +179,7 @@ class LeaseTable:
         if want <= 0 or not candidates:
             return []
         keys = [self.keys.epoch, *(self.keys.lease(n) for n in candidates)]
-        args = [self.member, int(self.ttl * _MS), want, int(self.grace * _MS)]
+        args: list[str | int] = [self.member, int(self.ttl * _MS), want, int(self.grace * _MS)]
         reply: Any = await self._claim(keys=keys, args=args)
         return [candidates[int(i)] for i in reply]
 
