@@ -26,6 +26,7 @@ from .protocol.commands import UpdatePresence
 from .protocol.intents import Intents, validate_intents
 from .protocol.opcode import API_VERSION
 from .queue import InMemoryQueue, SessionQueue
+from .store.session_store import SessionStore
 
 #: Discord's gateway, used when no ``gateway_url`` is given.
 DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg"
@@ -69,6 +70,12 @@ class Config:
         proxy: an HTTP proxy URL for the websocket connection.
         api_url: the REST base used for ``GET /gateway/bot``.
         connect_timeout: seconds allowed for TCP, TLS and the upgrade.
+        session_store: where shards keep their sessions across process restarts
+            (:mod:`rxgateway.store`): a shard loads its record when it starts (unless
+            ``session`` is given) and resumes it; saves the session when it becomes
+            Active and at each heartbeat (batched by the store); saves it for good
+            when closed with ``CloseFrame.RESUME``; deletes it when the session ends.
+            ``None`` (default): nothing is saved. Shared by ``replace``d copies.
     """
 
     token: str
@@ -86,6 +93,7 @@ class Config:
     proxy: str | None = None
     api_url: str = DEFAULT_API_URL
     connect_timeout: float = CONNECT_TIMEOUT
+    session_store: SessionStore | None = None
     # The TLS context, built on first use. Not an __init__ field: dataclasses.replace
     # would hand the copy the same list, and a copy with other ``tls`` would share it.
     _ssl: list[ssl.SSLContext] = field(default_factory=list, compare=False, init=False)
@@ -115,6 +123,8 @@ class Config:
             raise ValueError(f"tls must be 'default', 'system', 'certifi' or an ssl.SSLContext, got {self.tls!r}")
         if not isinstance(self.queue, SessionQueue):
             raise TypeError("queue must implement SessionQueue (acquire and update)")
+        if self.session_store is not None and not isinstance(self.session_store, SessionStore):
+            raise TypeError("session_store must implement SessionStore (load, save, delete, flush, aclose)")
         if self.connect_timeout <= 0:
             raise ValueError("connect_timeout must be positive")
         missing = {"os", "browser", "device"} - set(self.identify_properties)
@@ -127,7 +137,8 @@ class Config:
         return self.token[4:]
 
     def replace(self, **changes: Any) -> Config:
-        """A copy with ``changes``; the queue and TLS context are shared unless replaced."""
+        """A copy with ``changes``; the queue, session store and TLS context are shared
+        unless replaced."""
         new = dataclasses.replace(self, **changes)
         if "tls" not in changes:  # same trust: share the context (built once for all)
             object.__setattr__(new, "_ssl", self._ssl)

@@ -89,3 +89,10 @@ class HTTPError(GatewayError):
 
 class UnauthorizedError(HTTPError):
     """The REST API answered 401: the token is invalid."""
+
+
+class SessionStoreError(GatewayError):
+    """A session store could not load, save or delete a saved session (a file that
+    cannot be written, a Redis that is down). Reported as an error event, never
+    silent; the shard goes on: it identifies when a load failed, and the store keeps
+    an unsaved record and writes it again later."""

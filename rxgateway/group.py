@@ -30,7 +30,7 @@ from .protocol.close import CloseFrame
 from .protocol.event_type import EventTypeFlags
 from .protocol.shard_id import ShardId, shard_for_guild
 from .sender import GroupSender
-from .shard import Shard
+from .shard import Shard, exit_frame
 from .stream import EventStream
 
 PerShard = Callable[[ShardId, Config], Config]
@@ -208,7 +208,7 @@ class ShardGroup(reactivex.Observable[Event]):
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        self.close(CloseFrame.NORMAL)
+        self.close(exit_frame(self._shards[0].config, exc_info[0]))
         try:
             await self.closed()
         except GatewayError:

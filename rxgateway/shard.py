@@ -10,6 +10,23 @@ timer, never from a consumer, so a slow subscriber cannot starve them (DESIGN.md
 principle 3). Every task has an owner: each connection task awaits the one before
 it, and :meth:`Shard.closed` returns once all of them have ended.
 
+With a session store (``Config(session_store=...)``, :mod:`rxgateway.store`) the
+shard also keeps its session there, so a restarted process resumes it:
+
+- :meth:`Shard.start` loads the shard's record (unless the config carries a
+  ``session``) and resumes it on the first connection; a load that fails is reported
+  as an error event and the shard identifies;
+- when it becomes Active (READY, RESUMED) and at each heartbeat it saves the session
+  (the store batches: nothing is written per event);
+- when the machine drops the session (an Invalid Session that cannot be resumed, a
+  close code that forbids resuming) the record is deleted;
+- when the shard ends it saves the final record if closed with ``CloseFrame.RESUME``,
+  else deletes it (``CloseFrame.NORMAL``, a fatal close), then flushes the store;
+  :meth:`Shard.closed` returns after that, and a failure is delivered as an error
+  event before the observers complete.
+
+A shard without a store does none of this and pays nothing for it on the receive path.
+
 Example::
 
     async with Shard(ShardId(0, 1), config) as shard:
@@ -32,7 +49,7 @@ from reactivex import abc
 from reactivex.disposable import Disposable
 
 from .config import Config
-from .errors import CommandsNotSentError, GatewayError, ShardClosedError
+from .errors import CommandsNotSentError, GatewayError, SessionStoreError, ShardClosedError
 from .events.base import Event, GatewayClose, ShardStateChanged
 from .fanout import ALL_BITS, Fanout
 from .link import CLOSE_TIMEOUT, Link
@@ -45,6 +62,7 @@ from .machine import (
     Fatal,
     Latency,
     Output,
+    Phase,
     Problem,
     Received,
     RequestIdentify,
@@ -59,6 +77,7 @@ from .protocol.event_type import EventTypeFlags
 from .protocol.opcode import OpCode
 from .protocol.shard_id import ShardId
 from .sender import ShardSender
+from .store.session_store import SessionRecord, SessionStore
 from .stream import EventStream
 
 __all__ = ["CLOSE_TIMEOUT", "EventStream", "FrameSink", "Shard", "ShardSender"]
@@ -75,6 +94,13 @@ _TEXT_AS_BYTES = "decode_text" in inspect.signature(aiohttp.ClientSession.ws_con
 
 #: ``sink(shard_id, time_ns, payload)``: see :meth:`Shard.add_frame_sink`.
 FrameSink = Callable[[ShardId, int, bytes], None]
+
+#: Seconds one call to a session store may take (a load at start, a save, the final
+#: save and flush at close) before it counts as failed: a Redis that stopped
+#: answering must not hold a shard's start or close for ever.
+STORE_TIMEOUT = 10.0
+#: What the store writer does next: save a record, or delete the shard's record.
+_DELETE = "delete"
 
 
 class Shard(reactivex.Observable[Event]):
@@ -122,6 +148,14 @@ class Shard(reactivex.Observable[Event]):
         self._connections = 0
         self._errors = 0
         self._frame_sinks: tuple[FrameSink, ...] = ()
+        #: The session store (None: nothing below is used), the change it has yet to
+        #: be told, the task telling it (one at a time, in order), whether it may hold
+        #: a record of this shard, and the frame the shard was closed with.
+        self._store: SessionStore | None = config.session_store
+        self._store_next: SessionRecord | str | None = None
+        self._store_task: asyncio.Task[None] | None = None
+        self._stored = False
+        self._close_frame: CloseFrame | None = None
 
     # ------------------------------------------------------------ properties
 
@@ -211,11 +245,22 @@ class Shard(reactivex.Observable[Event]):
             self._http, self._owns_http = http, False
         if self._http is None:
             self._http = aiohttp.ClientSession()
+        store = self._store
+        if store is not None and self._config.session is None:
+            record = await self._load(store)
+            if self._machine.phase is not Phase.NEW:  # closed while the store was loading
+                self._maybe_finish()
+                return
+            if record is not None:
+                self._machine.restore(record.session, record.resume_url)
         self._feed(self._machine.start(self._loop.time()))
 
     def close(self, frame: CloseFrame = CloseFrame.NORMAL) -> None:
         """Close the shard. ``CloseFrame.NORMAL`` ends the session; ``CloseFrame.RESUME``
-        keeps it, to be resumed later from :attr:`session` and :attr:`resume_url`."""
+        keeps it, to be resumed later from :attr:`session` and :attr:`resume_url` (and
+        saves it, with a session store)."""
+        if self._close_frame is None and not self._machine.state.is_terminal:
+            self._close_frame = frame
         if self._loop is None:
             self._feed(self._machine.close(0.0, frame))
             return
@@ -260,7 +305,7 @@ class Shard(reactivex.Observable[Event]):
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        self.close(CloseFrame.NORMAL)
+        self.close(exit_frame(self._config, exc_info[0]))
         try:
             await self.closed()
         except GatewayError:
@@ -374,6 +419,8 @@ class Shard(reactivex.Observable[Event]):
                 self._link.send(out.data, is_command)
             elif is_command:
                 unsent.append(out.data)
+            if self._store is not None and out.kind == "heartbeat":
+                self._checkpoint()
         elif isinstance(out, StateChanged):
             self._on_state(out)
         elif isinstance(out, Closed):
@@ -440,6 +487,11 @@ class Shard(reactivex.Observable[Event]):
         log.debug("shard %s: %s -> %s", self.id, out.old, out.new)
         if out.old == ShardState.RESUMING and out.new == ShardState.ACTIVE:
             self._resumes += 1
+        if self._store is not None and not out.new.is_terminal:
+            if out.new == ShardState.ACTIVE:
+                self._checkpoint()
+            elif self._stored and self._machine.session is None:
+                self._store_change(_DELETE)  # the machine dropped the session
         self._state_fanout.deliver(ALL_BITS, out.new)
         self._fanout.deliver(_STATE_BIT, ShardStateChanged(self.id, out.old, out.new))
         if out.new.is_terminal:
@@ -611,15 +663,118 @@ class Shard(reactivex.Observable[Event]):
                     await asyncio.gather(task, return_exceptions=True)
                 except Exception:  # logged by its done callback
                     pass
+            if self._store is not None:
+                await self._store_final(self._store)
             if self._owns_http and self._http is not None:
                 await self._http.close()
         finally:
+            store_task = self._store_task
+            if store_task is not None and not store_task.done():  # only if _finish itself was cut short
+                store_task.cancel()
             self._fanout.finish(self._error)
             self._states_done = True
             self._state_fanout.finish()
             assert self._done is not None
             if not self._done.done():
                 self._done.set_result(None)
+
+    # -------------------------------------------------------- session store
+
+    async def _load(self, store: SessionStore) -> SessionRecord | None:
+        """The record to resume, if the store has one for this very ``[number, total]``.
+        A load that fails is reported; the shard identifies."""
+        try:
+            async with asyncio.timeout(STORE_TIMEOUT):
+                record = await store.load(self._id)
+        except Exception as exc:
+            self._store_problem(exc, "loading its saved session failed; identifying instead")
+            return None
+        if record is None:
+            return None
+        self._stored = True
+        if record.shard != self._id:  # the store's rule, kept here too: never another total
+            log.warning("shard %s: the store handed back a record of shard %s; identifying instead", self.id, record.shard)
+            return None
+        log.info("shard %s: resuming the saved session at sequence %d", self.id, record.session.sequence)
+        return record
+
+    def _checkpoint(self) -> None:
+        """Save the current session (Active, and at each heartbeat); the store batches."""
+        machine = self._machine
+        session = machine.session
+        if session is not None:
+            self._store_change(SessionRecord.now(self._id, session, machine.resume_url))
+
+    def _store_change(self, change: SessionRecord | str) -> None:
+        """Hand ``change`` (a record to save, or ``_DELETE``) to the store writer; it
+        replaces a change not yet handed over (the last word wins)."""
+        self._stored = isinstance(change, SessionRecord)
+        self._store_next = change
+        if self._store_task is None and self._loop is not None:
+            task = self._loop.create_task(self._store_writer(), name=f"shard {self._id} session store")
+            task.add_done_callback(_retrieve)
+            self._store_task = task
+
+    async def _store_writer(self) -> None:
+        """Tell the store each change, in order, one at a time; report what fails."""
+        store = self._store
+        assert store is not None
+        try:
+            while self._store_next is not None:
+                change, self._store_next = self._store_next, None
+                try:
+                    async with asyncio.timeout(STORE_TIMEOUT):
+                        if isinstance(change, SessionRecord):
+                            await store.save(change)
+                        else:
+                            await store.delete(self._id)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    what = "saving" if isinstance(change, SessionRecord) else "deleting"
+                    self._store_problem(exc, f"{what} its session failed")
+        finally:
+            self._store_task = None
+
+    async def _store_final(self, store: SessionStore) -> None:
+        """The shard is over: save the session if it was closed to be resumed, else
+        delete it; then flush the store. A failure is reported (the observers are told
+        before they complete)."""
+        machine = self._machine
+        frame = self._close_frame
+        if machine.state == ShardState.FATALLY_CLOSED or frame is None or not frame.keeps_session:
+            self._store_change(_DELETE)
+        elif machine.session is not None:
+            self._checkpoint()
+        # else: closed to resume before any session (or while loading): nothing to say.
+        try:
+            async with asyncio.timeout(STORE_TIMEOUT):
+                task = self._store_task
+                if task is not None:
+                    await asyncio.shield(task)
+                await store.flush()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._store_problem(exc, "saving its session at close failed")
+        finally:
+            task = self._store_task
+            if task is not None and not task.done():  # timed out: it does not outlive the shard
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+
+    def _store_problem(self, exc: BaseException, what: str) -> None:
+        """Log and deliver a session store failure as an error event."""
+        if isinstance(exc, TimeoutError):
+            exc = SessionStoreError(f"the session store did not answer within {STORE_TIMEOUT:.0f} s")
+        if isinstance(exc, SessionStoreError):
+            error = exc
+        else:
+            error = SessionStoreError(f"the session store failed: {exc!r}")
+            error.__cause__ = exc
+        self._errors += 1
+        log.warning("shard %s: %s: %s", self.id, what, error)
+        self._fanout.error(self._id, error)
 
     def __repr__(self) -> str:
         session = self._machine.session
@@ -638,6 +793,25 @@ class Shard(reactivex.Observable[Event]):
         ]
         body = "".join(f"<tr><th style='text-align:left'>{k}</th><td>{v}</td></tr>" for k, v in rows)
         return f"<table>{body}</table>"
+
+
+def exit_frame(config: Config, exc_type: object) -> CloseFrame:
+    """How ``async with`` closes: ``CloseFrame.NORMAL`` (the session ends) when the
+    block finished, ``CloseFrame.RESUME`` when it ended by an exception (a crash,
+    Ctrl-C, a cancelled task) and a session store is configured, so the process that
+    starts next resumes the session instead of identifying.
+
+    Example::
+
+        >>> from rxgateway import Config, Intents
+        >>> from rxgateway.store import MemorySessionStore
+        >>> config = Config("token", Intents.GUILDS, session_store=MemorySessionStore())
+        >>> exit_frame(config, None).code, exit_frame(config, KeyboardInterrupt).code
+        (1000, 4000)
+    """
+    if exc_type is not None and config.session_store is not None:
+        return CloseFrame.RESUME
+    return CloseFrame.NORMAL
 
 
 def _retrieve(task: asyncio.Task[Any]) -> None:

@@ -327,6 +327,16 @@ class ShardMachine:
             raise RuntimeError("the shard was already started")
         return self._connect(now)
 
+    def restore(self, session: Session, resume_url: str | None = None) -> None:
+        """Resume ``session`` (saved by an earlier process) on the first connection
+        instead of identifying, at ``resume_url`` if given. Only before :meth:`start`;
+        the same as a config's ``session`` and ``resume_url``."""
+        if self._phase is not Phase.NEW or self._state.is_terminal:
+            raise RuntimeError("a session can only be restored before the shard starts")
+        self._session_id = session.id
+        self._sequence = session.sequence
+        self._resume_url = resume_url
+
     def on_connected(self, now: float) -> list[Output]:
         """The websocket opened."""
         self._enter(Phase.AWAITING_HELLO)
