@@ -5,6 +5,7 @@
     rxgateway demo      shards on the embedded emulator, with faults, watched live
     rxgateway run       the same dashboard against a real gateway (DISCORD_TOKEN)
     rxgateway emulate   run the local gateway emulator for your own bot
+    rxgateway cluster   run a member of a cluster on Redis, or show the cluster
 
 Errors a user can cause (no token, a refused token, disallowed intents, an
 unreachable gateway, a port in use) are one clear line on stderr, not a traceback.
@@ -30,6 +31,7 @@ from ..events.base import Event
 from ..machine.inflate import COMPRESSIONS
 from ..protocol import EventTypeFlags, Intents
 from .emulate import EPILOG as EMULATE_EPILOG
+from .cluster_cli import add_cluster_arguments, run_cluster
 from .emulate import add_emulate_arguments, run_emulate
 
 #: ``--record FILE`` of ``demo`` and ``run``.
@@ -140,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_emulate_arguments(emulate)
+    add_cluster_arguments(commands)
     return parser
 
 
@@ -151,6 +154,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "emulate":
             return run_emulate(args)
+        if args.command == "cluster":
+            return run_cluster(args)
         if args.command == "demo":
             return asyncio.run(_demo(args))
         return asyncio.run(_run(args, parser))

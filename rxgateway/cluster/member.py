@@ -1,0 +1,690 @@
+"""A member of a cluster: the shards its leases grant, as one Observable.
+
+Any number of processes on any number of machines run a :class:`Member` each, with
+the same Redis, ``app`` and shard total. Together they hold every shard exactly once:
+
+- **Fair shares.** Each member renews its leases every ``ttl / 6`` seconds and learns
+  who is alive (:mod:`~rxgateway.cluster.lease_table`); it holds its
+  :func:`~rxgateway.cluster.leases.fair_share`, claiming free shards while short.
+- **Failover.** A member that dies stops renewing: after the lease TTL its shards
+  are free, and the survivors claim them and RESUME them from the session store.
+- **Handoff.** A member that holds more than its share (one joined) closes the extra
+  shards with ``CloseFrame.RESUME``, saves their sessions, then releases the leases:
+  the new holder resumes them; nothing is identified again.
+- **Never two holders.** A member that cannot renew lets its shards go before its
+  leases could expire at the server (:class:`~rxgateway.cluster.leases.LeaseClock`).
+  Redis down for less than that: shards keep running and leases are re-taken when it
+  returns (a Redis restarted empty gives holders a grace to re-take theirs first).
+- **Leaving.** :meth:`Member.close` (SIGTERM in ``rxgateway cluster run``) hands
+  every shard off the same way, so a rolling restart costs no Identify.
+
+Events: subscribing to a member subscribes to every shard it holds now and later, with
+the same flags (``member.pipe(on(flags))`` pushes the flags down to each shard); a
+shard handed off stops delivering, without completing the subscriber. ``states`` maps
+each held shard to its state. ``sender`` routes a command to the shard that owns the
+guild, wherever in the cluster it is held (:class:`MemberSender`).
+
+Example::
+
+    config = Config(token, intents)
+    member = Member(config, "redis://:pw@redis.internal:6379/0", total=16, app="mybot")
+    member.pipe(on(EventTypeFlags.MESSAGE_CREATE)).subscribe(handle)
+    async with member:                # joins, holds its share, until closed
+        await member.closed()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import socket
+from typing import TYPE_CHECKING, Any, Final
+
+import aiohttp
+import orjson
+import reactivex
+from reactivex import abc
+from reactivex.disposable import Disposable
+
+from ..config import Config
+from ..errors import CommandsNotSentError, GatewayError
+from ..events.base import Event, GatewayErrorEvent
+from ..fanout import ALL_BITS, Fanout
+from ..http import get_gateway_bot
+from ..machine.state import ShardState
+from ..protocol.close import CloseFrame
+from ..protocol.commands import Command, RequestSoundboardSounds, encode_raw
+from ..protocol.event_type import EventTypeFlags
+from ..protocol.shard_id import ShardId, shard_for_guild
+from ..queue import InMemoryQueue
+from ..shard import CLOSE_TIMEOUT, Shard
+from .lease_table import LeaseTable, TotalMismatchError
+from .leases import LEASE_TTL, RETRY_INTERVAL, LeaseClock, fair_share, plan, renew_interval
+from .redis_link import DEFAULT_APP, Keys, connect, redact_url
+from .redis_queue import RedisQueue
+from .redis_store import RedisSessionStore
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+__all__ = ["Member", "MemberSender"]
+
+log = logging.getLogger("rxgateway.cluster")
+
+#: Commands kept in a member's inbox stream at most (older ones are trimmed).
+INBOX_LENGTH: Final = 10_000
+#: Milliseconds an inbox read blocks before the reader checks whether it should stop.
+INBOX_BLOCK_MS: Final = 1000
+#: The largest gateway payload (GATEWAY.md: 4096 bytes); bigger inbox entries are refused.
+MAX_COMMAND_BYTES: Final = 4096
+_ERROR_BIT = int(EventTypeFlags.GATEWAY_ERROR)
+
+
+def default_member_id() -> str:
+    """``host:pid:random``: unique per process and per start."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+class _Attachment:
+    """One member subscriber: its flags, its observer, its subscription per shard."""
+
+    __slots__ = ("flags", "observer", "per_shard")
+
+    def __init__(self, flags: int, observer: abc.ObserverBase[Event]) -> None:
+        self.flags = flags
+        self.observer = observer
+        self.per_shard: dict[int, abc.DisposableBase] = {}
+
+
+class Member(reactivex.Observable[Event]):
+    """One process's part of a cluster on Redis; an Observable of its shards' events.
+
+    Args:
+        config: as for a shard. Its queue becomes a :class:`RedisQueue` and its session
+            store a :class:`RedisSessionStore` on the same Redis and ``app``, unless
+            the config names its own (a queue other than the default in-memory one).
+        redis: a Redis URL (``redis://``, ``rediss://``; a password is never shown)
+            or a redis-py asyncio client.
+        total: the cluster's shard total; ``None``: the total the cluster already
+            runs, else Discord's recommendation (``GET /gateway/bot``).
+        app: the key prefix: two bots on one Redis use two names.
+        member_id: this member's id (default ``host:pid:random``).
+        lease_ttl: seconds a lease lasts unrenewed: the failover time.
+        fetch_limits: ask ``GET /gateway/bot`` for the session-start limit at start
+            (the queue's ``max_concurrency`` and daily budget).
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        redis: str | Redis,
+        *,
+        total: int | None = None,
+        app: str = DEFAULT_APP,
+        member_id: str | None = None,
+        lease_ttl: float = LEASE_TTL,
+        fetch_limits: bool = True,
+    ) -> None:
+        super().__init__()
+        if total is not None and total < 1:
+            raise ValueError(f"total must be at least 1, got {total}")
+        self._url = redis if isinstance(redis, str) else None
+        self._redis: Redis = connect(redis) if isinstance(redis, str) else redis
+        self._keys = Keys(app)
+        self.id = member_id or default_member_id()
+        self._clock = LeaseClock(lease_ttl)
+        self._table = LeaseTable(self._redis, self._keys, self.id, lease_ttl)
+        changes: dict[str, Any] = {}
+        if isinstance(config.queue, InMemoryQueue):
+            changes["queue"] = RedisQueue(self._redis, app=app, owner=self.id)
+        if config.session_store is None:
+            changes["session_store"] = RedisSessionStore(self._redis, app=app, owner=self.id)
+        self._config = config.replace(**changes) if changes else config
+        self._total = total
+        self._fetch_limits = fetch_limits
+        self._shards: dict[int, Shard] = {}
+        self._attachments: list[_Attachment] = []
+        self._state_fanout = Fanout(f"member {self.id} states")
+        self._http: aiohttp.ClientSession | None = None
+        self._loop_task: asyncio.Task[None] | None = None
+        self._inbox_task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._stop = asyncio.Event()
+        self._done: asyncio.Future[None] | None = None
+        self._error: BaseException | None = None
+        self._members: tuple[str, ...] = ()
+        self._failovers = 0
+        self.sender = MemberSender(self)
+        #: Shards claimed / handed off / let go since start (for dashboards).
+        self.counters = {"claimed": 0, "handed_off": 0, "let_go": 0, "lost": 0, "forwarded": 0}
+
+    # ----------------------------------------------------------------- views
+
+    @property
+    def total(self) -> int | None:
+        """The cluster's shard total (known once started)."""
+        return self._total
+
+    @property
+    def config(self) -> Config:
+        """The config the member's shards are built from (with the Redis queue and store)."""
+        return self._config
+
+    @property
+    def app(self) -> str:
+        return self._keys.app
+
+    @property
+    def members(self) -> tuple[str, ...]:
+        """The live members at the last renewal, this one included."""
+        return self._members
+
+    @property
+    def shards(self) -> dict[int, Shard]:
+        """The shards held now, by number (a copy)."""
+        return dict(self._shards)
+
+    @property
+    def states(self) -> reactivex.Observable[dict[ShardId, ShardState]]:
+        """The state of every shard held, re-emitted on every change and whenever a
+        shard is claimed or handed off. A new subscriber gets the current map first."""
+
+        def subscribe(observer: abc.ObserverBase[dict[ShardId, ShardState]], scheduler: Any = None) -> abc.DisposableBase:
+            fanout = self._state_fanout
+            sub = fanout.add(ALL_BITS, observer.on_next, observer.on_error, observer.on_completed)
+            fanout.deliver_one(sub, self._state_map())
+            return Disposable(lambda: fanout.remove(sub))
+
+        return reactivex.create(subscribe)
+
+    def _state_map(self) -> dict[ShardId, ShardState]:
+        return {shard.id: shard.state for _, shard in sorted(self._shards.items())}
+
+    # ------------------------------------------------------------- subscribing
+
+    def _subscribe_core(self, observer: abc.ObserverBase[Event], scheduler: abc.SchedulerBase | None = None) -> abc.DisposableBase:
+        return self.subscribe_flags(observer, EventTypeFlags.all())
+
+    def subscribe_flags(self, observer: abc.ObserverBase[Event], flags: EventTypeFlags | int) -> abc.DisposableBase:
+        """Subscribe ``observer`` to ``flags`` on every shard held, now and later.
+        Completes when the member closes; errors with a fatal gateway error."""
+        if self._done is not None and self._done.done():
+            if self._error is not None:
+                observer.on_error(self._error if isinstance(self._error, Exception) else RuntimeError(str(self._error)))
+            else:
+                observer.on_completed()
+            return Disposable()
+        attachment = _Attachment(int(flags), observer)
+        self._attachments.append(attachment)
+        for number, shard in self._shards.items():
+            self._attach(attachment, number, shard)
+
+        def dispose() -> None:
+            if attachment in self._attachments:
+                self._attachments.remove(attachment)
+            for disposable in attachment.per_shard.values():
+                disposable.dispose()
+            attachment.per_shard.clear()
+
+        return Disposable(dispose)
+
+    def _attach(self, attachment: _Attachment, number: int, shard: Shard) -> None:
+        member = self
+
+        class _Relay(abc.ObserverBase[Event]):
+            def on_next(self, value: Event) -> None:
+                try:
+                    attachment.observer.on_next(value)
+                except Exception as exc:  # the subscriber's bug: it leaves, the member goes on
+                    member._observer_failed(attachment, exc)
+
+            def on_error(self, error: Exception) -> None:  # the shard ended fatally
+                member._fail(error)
+
+            def on_completed(self) -> None:
+                pass  # a shard handed off ends; the member's stream goes on
+
+        attachment.per_shard[number] = shard.subscribe_flags(_Relay(), attachment.flags)
+
+    def _observer_failed(self, attachment: _Attachment, error: Exception) -> None:
+        """A subscriber raised: it is unsubscribed from every shard and told, as a
+        shard's own subscribers are (:class:`~rxgateway.fanout.Fanout`)."""
+        log.error("member %s: a subscriber raised; it is unsubscribed", self.id, exc_info=error)
+        if attachment in self._attachments:
+            self._attachments.remove(attachment)
+        for disposable in attachment.per_shard.values():
+            disposable.dispose()
+        attachment.per_shard.clear()
+        try:
+            attachment.observer.on_error(error)
+        except Exception:
+            log.exception("member %s: a subscriber's on_error raised", self.id)
+
+    def _detach_shard(self, number: int) -> None:
+        for attachment in self._attachments:
+            disposable = attachment.per_shard.pop(number, None)
+            if disposable is not None:
+                disposable.dispose()
+
+    def _report(self, shard: ShardId, error: GatewayError) -> None:
+        """A member-level error (a command that could not be routed) to subscribers."""
+        event = GatewayErrorEvent(shard, error)
+        for attachment in list(self._attachments):
+            if attachment.flags & _ERROR_BIT:
+                try:
+                    attachment.observer.on_next(event)
+                except Exception:
+                    log.exception("member %s: a subscriber raised on an error event", self.id)
+
+    # -------------------------------------------------------------- lifecycle
+
+    async def start(self) -> None:
+        """Join the cluster: learn the total and limits, then hold a fair share until
+        :meth:`close`. Returns once the member runs (its shards connect meanwhile)."""
+        if self._done is not None:
+            raise RuntimeError(f"member {self.id} was already started")
+        loop = asyncio.get_running_loop()
+        self._done = loop.create_future()
+        self._http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+        try:
+            await self._learn_limits()
+        except BaseException:
+            await self._http.close()
+            self._done.set_result(None)
+            raise
+        self._loop_task = loop.create_task(self._run(), name=f"member {self.id}")
+        self._inbox_task = loop.create_task(self._read_inbox(), name=f"member {self.id} inbox")
+
+    async def _learn_limits(self) -> None:
+        if self._total is None:
+            existing: Any = await self._redis.hget(self._keys.config, "total")
+            if existing is not None:
+                self._total = int(existing)
+        if not self._fetch_limits and self._total is not None:
+            return
+        info = await get_gateway_bot(self._config.token, api_url=self._config.api_url, session=self._http)
+        limit = info.session_start_limit
+        self._config.queue.update(
+            max_concurrency=limit.max_concurrency,
+            remaining=limit.remaining,
+            reset_after=limit.reset_after,
+            total=limit.total,
+        )
+        if self._total is None:
+            self._total = info.shards
+
+    def close(self) -> None:
+        """Leave the cluster: hand every shard off (closed with ``CloseFrame.RESUME``,
+        session saved, lease released) so other members resume them."""
+        self._stop.set()
+
+    async def closed(self) -> None:
+        """Wait until the member has left; raises the fatal error that ended it."""
+        if self._done is None:
+            raise RuntimeError(f"member {self.id} was never started")
+        await asyncio.shield(self._done)
+        if self._error is not None:
+            raise self._error
+
+    async def __aenter__(self) -> Member:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.close()
+        try:
+            await self.closed()
+        except GatewayError:
+            if exc_info[0] is None:
+                raise
+
+    async def aclose(self) -> None:
+        """:meth:`close` and wait."""
+        self.close()
+        await self.closed()
+
+    # ----------------------------------------------------------------- the loop
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        interval = renew_interval(self._clock.ttl)
+        try:
+            while not self._stop.is_set():
+                delay = interval if await self._tick(loop) else RETRY_INTERVAL
+                try:
+                    await asyncio.wait_for(self._stop.wait(), delay)
+                except asyncio.TimeoutError:
+                    pass
+        except Exception as exc:  # a bug of ours, or a fatal error: leave cleanly
+            if self._error is None:
+                self._error = exc
+            log.exception("member %s: stopped by an error", self.id)
+        finally:
+            await self._leave()
+
+    async def _tick(self, loop: asyncio.AbstractEventLoop) -> bool:
+        """One round: renew, then move towards the fair share. False if Redis failed."""
+        assert self._total is not None
+        held = sorted(self._shards)
+        sent = loop.time()
+        try:
+            beat = await asyncio.wait_for(self._table.heartbeat(held, self._total), self._clock.ttl / 4)
+        except TotalMismatchError:
+            raise
+        except Exception as exc:
+            log.warning("member %s: cannot renew leases at %s: %r", self.id, self._where(), exc)
+            if self._shards and self._clock.must_let_go(loop.time()):
+                log.error("member %s: leases could expire: letting %d shards go", self.id, len(self._shards))
+                self.counters["let_go"] += len(self._shards)
+                await asyncio.gather(*(self._stop_shard(n) for n in list(self._shards)))
+                self._clock.forget()
+            return False
+        self._clock.renewed(sent)
+        self._members = beat.members
+        for number in beat.lost:
+            log.error("member %s: shard %d is held by another member now; closing it", self.id, number)
+            self.counters["lost"] += 1
+            await self._stop_shard(number)
+        step = plan(self._shards.keys(), fair_share(self._total, beat.members, self.id))
+        if step.release:
+            await self._hand_off(step.release)
+        if step.claim:
+            candidates = [n for n in range(self._total) if n not in self._shards]
+            try:
+                claimed = await self._table.claim(candidates, step.claim)
+            except Exception as exc:
+                log.warning("member %s: claiming shards failed: %r", self.id, exc)
+                return False
+            for number in claimed:
+                await self._start_shard(number)
+        return True
+
+    def _where(self) -> str:
+        return redact_url(self._url) if self._url else "redis"
+
+    async def _start_shard(self, number: int) -> None:
+        assert self._total is not None and self._http is not None
+        shard = Shard(ShardId(number, self._total), self._config)
+        self._shards[number] = shard
+        self.counters["claimed"] += 1
+        for attachment in self._attachments:
+            self._attach(attachment, number, shard)
+        shard.states.subscribe(lambda _state: self._states_changed(), lambda _e: None)
+        try:
+            await shard.start(http=self._http)
+        except Exception:
+            log.exception("member %s: shard %d did not start; releasing it", self.id, number)
+            self._shards.pop(number, None)
+            self._detach_shard(number)
+            await self._table.release([number])
+        self._states_changed()
+
+    def _states_changed(self) -> None:
+        if self._state_fanout:
+            self._state_fanout.deliver(ALL_BITS, self._state_map())
+
+    async def _stop_shard(self, number: int) -> None:
+        """Close one shard with ``CloseFrame.RESUME`` and wait until it has ended (the
+        shard saves its session to the store as it ends)."""
+        shard = self._shards.pop(number, None)
+        if shard is None:
+            return
+        self._detach_shard(number)
+        # Saving is harmless even when another member holds the shard now: the store
+        # never moves a session's sequence backwards.
+        shard.close(CloseFrame.RESUME)
+        try:
+            async with asyncio.timeout(CLOSE_TIMEOUT + 5):
+                await shard.closed()
+        except Exception as exc:
+            log.warning("member %s: shard %d ended with %r", self.id, number, exc)
+        self._states_changed()
+
+    async def _hand_off(self, numbers: tuple[int, ...]) -> None:
+        """Close, save, release: the next holder resumes."""
+        await asyncio.gather(*(self._stop_shard(n) for n in numbers))
+        store = self._config.session_store
+        if store is not None:
+            try:
+                await store.flush()
+            except Exception as exc:
+                log.error("member %s: saving sessions before handoff failed: %r", self.id, exc)
+        try:
+            await self._table.release(numbers)
+        except Exception as exc:  # they expire on their own
+            log.warning("member %s: releasing %s failed (they expire): %r", self.id, list(numbers), exc)
+        self.counters["handed_off"] += len(numbers)
+        log.info("member %s: handed off shards %s", self.id, list(numbers))
+
+    async def _leave(self) -> None:
+        """Hand every shard off, leave the member list, end every task."""
+        try:
+            numbers = tuple(self._shards)
+            if numbers:
+                await asyncio.gather(*(self._stop_shard(n) for n in numbers))
+                store = self._config.session_store
+                if store is not None:
+                    try:
+                        await store.flush()
+                    except Exception as exc:
+                        log.error("member %s: saving sessions on leaving failed: %r", self.id, exc)
+            try:
+                await self._table.leave(numbers)
+            except Exception as exc:
+                log.warning("member %s: leaving the member list failed (it expires): %r", self.id, exc)
+            if self._inbox_task is not None:
+                self._inbox_task.cancel()
+                await asyncio.gather(self._inbox_task, return_exceptions=True)
+            if self._tasks:
+                await asyncio.gather(*self._tasks, return_exceptions=True)
+        finally:
+            await self._finish()
+
+    async def _finish(self) -> None:
+        error = self._error
+        for attachment in self._attachments:
+            try:
+                if error is not None and isinstance(error, Exception):
+                    attachment.observer.on_error(error)
+                else:
+                    attachment.observer.on_completed()
+            except Exception:
+                log.exception("member %s: a subscriber raised on termination", self.id)
+        self._attachments.clear()
+        self._state_fanout.finish()
+        try:
+            await self._close_clients()
+        finally:
+            assert self._done is not None
+            if not self._done.done():
+                self._done.set_result(None)
+
+    async def _close_clients(self) -> None:
+        try:
+            store = self._config.session_store
+            if store is not None and self.owns_store:
+                await store.aclose()
+            queue = self._config.queue
+            aclose = getattr(queue, "aclose", None)
+            if aclose is not None and isinstance(queue, RedisQueue) and self.owns_queue:
+                await aclose()
+            if self._http is not None:
+                await self._http.close()
+            if self._url is not None:
+                await self._redis.aclose()
+        except Exception:
+            log.exception("member %s: closing its clients failed", self.id)
+
+    @property
+    def owns_store(self) -> bool:
+        return isinstance(self._config.session_store, RedisSessionStore)
+
+    @property
+    def owns_queue(self) -> bool:
+        return isinstance(self._config.queue, RedisQueue)
+
+    def _fail(self, error: Exception) -> None:
+        """A shard ended with a fatal error (a refused token, say): the member ends."""
+        if self._error is None:
+            self._error = error
+            log.error("member %s: a shard ended with %r; leaving the cluster", self.id, error)
+        self._stop.set()
+
+    # ------------------------------------------------------------- commands
+
+    async def _read_inbox(self) -> None:
+        """Commands other members routed here, for the shards this member holds."""
+        key = self._keys.inbox(self.id)
+        last = "$"
+        while not self._stop.is_set():
+            try:
+                reply: Any = await self._redis.xread({key: last}, count=100, block=INBOX_BLOCK_MS)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.debug("member %s: reading the inbox failed: %r", self.id, exc)
+                await asyncio.sleep(RETRY_INTERVAL)
+                continue
+            for _stream, entries in reply or ():
+                for entry_id, fields in entries:
+                    last = entry_id
+                    self._inbox_entry(fields)
+
+    def _inbox_entry(self, fields: dict[Any, Any]) -> None:
+        try:
+            number = int(fields[b"shard"])
+            data = bytes(fields[b"data"])
+        except (KeyError, ValueError, TypeError):
+            log.error("member %s: a malformed inbox entry was refused", self.id)
+            return
+        if len(data) > MAX_COMMAND_BYTES:
+            log.error("member %s: an inbox command of %d bytes for shard %d was refused", self.id, len(data), number)
+            return
+        shard = self._shards.get(number)
+        if shard is None:
+            # Handed off since it was routed: route it again, once.
+            if int(fields.get(b"hops", 0)) >= 1:
+                error = CommandsNotSentError(f"a command for shard {number} found no holder")
+                log.error("member %s: %s", self.id, error)
+                return
+            self._spawn(self._forward(number, data, hops=1))
+            return
+        shard.sender.send(data)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _forward(self, number: int, data: bytes, *, hops: int = 0) -> str:
+        """Send ``data`` to shard ``number`` wherever it is held; returns the holder.
+        Raises :class:`CommandsNotSentError` when no member holds it."""
+        shard = self._shards.get(number)
+        if shard is not None:
+            shard.sender.send(data)
+            return self.id
+        try:
+            holder = await self._table.holder(number)
+            if holder is None:
+                raise CommandsNotSentError(f"shard {number} is held by no member right now (a failover may be under way)")
+            if holder == self.id:  # claimed between the two looks
+                local = self._shards.get(number)
+                if local is None:
+                    raise CommandsNotSentError(f"shard {number} is being started here; try again")
+                local.sender.send(data)
+                return holder
+            fields = {"shard": number, "data": data, "from": self.id, "hops": hops}
+            await self._redis.xadd(self._keys.inbox(holder), fields, maxlen=INBOX_LENGTH, approximate=True)  # type: ignore[arg-type]
+        except CommandsNotSentError:
+            raise
+        except Exception as exc:
+            raise CommandsNotSentError(f"routing a command to shard {number} failed: {exc!r}") from exc
+        self.counters["forwarded"] += 1
+        return holder
+
+    def _route(self, number: int, data: bytes) -> None:
+        """Fire and forget, errors reported as events (:meth:`MemberSender.command`)."""
+        shard = self._shards.get(number)
+        if shard is not None:
+            shard.sender.send(data)
+            return
+
+        async def forward() -> None:
+            try:
+                await self._forward(number, data)
+            except CommandsNotSentError as error:
+                log.error("member %s: %s", self.id, error)
+                assert self._total is not None
+                self._report(ShardId(number, self._total), error)
+
+        self._spawn(forward())
+
+    def __repr__(self) -> str:
+        return f"Member(id={self.id!r}, app={self.app!r}, redis={self._where()!r}, holds={sorted(self._shards)})"
+
+
+class MemberSender:
+    """Commands from a member, to whichever member holds the shard concerned.
+
+    Guild commands go to the guild's shard; presence updates to every shard of the
+    cluster; ``sender(n)`` targets shard ``n``. A shard held here gets the command at
+    once; one held elsewhere through that member's inbox in Redis. ``command`` never
+    blocks: a command that cannot be routed (no member holds the shard) is logged and
+    delivered to subscribers as a ``GatewayErrorEvent`` of
+    :class:`~rxgateway.errors.CommandsNotSentError`; ``await deliver(...)`` raises it.
+
+    Example::
+
+        member.sender.command(RequestGuildMembers(guild_id, query="", limit=0))
+        holder = await member.sender.deliver(UpdateVoiceState(guild_id, channel_id=None))
+    """
+
+    def __init__(self, member: Member) -> None:
+        self._member = member
+
+    def _targets(self, command: Command) -> list[tuple[int, bytes]]:
+        total = self._member.total
+        if total is None:
+            raise RuntimeError("the member has not started: its shard total is unknown")
+        guild_id = getattr(command, "guild_id", None)
+        if guild_id is not None:
+            return [(shard_for_guild(int(guild_id), total), command.to_bytes())]
+        if isinstance(command, RequestSoundboardSounds):
+            by_shard: dict[int, list[int]] = {}
+            for gid in command.guild_ids:
+                by_shard.setdefault(shard_for_guild(int(gid), total), []).append(int(gid))
+            return [(n, RequestSoundboardSounds(guild_ids=ids).to_bytes()) for n, ids in by_shard.items()]
+        data = command.to_bytes()
+        return [(n, data) for n in range(total)]
+
+    def command(self, command: Command) -> None:
+        """Route ``command``; never blocks (see the class docstring)."""
+        if not isinstance(command, Command):
+            raise TypeError(f"expected a gateway command, got {type(command).__name__}")
+        for number, data in self._targets(command):
+            self._member._route(number, data)
+
+    def send(self, shard: int, payload: bytes | dict[str, Any]) -> None:
+        """Route a raw payload (a dict with ``op`` and ``d``, or its JSON) to shard ``shard``."""
+        data = encode_raw(payload) if isinstance(payload, dict) else payload
+        if not isinstance(data, bytes):
+            raise TypeError("send() takes a dict or JSON bytes")
+        orjson.loads(data)  # refuse what is not JSON here, not at the far end
+        self._member._route(shard, data)
+
+    async def deliver(self, command: Command) -> list[str]:
+        """Route ``command`` and wait until it reached each holder (its id, in order);
+        raises :class:`~rxgateway.errors.CommandsNotSentError` if a shard has none."""
+        return [await self._member._forward(number, data) for number, data in self._targets(command)]
+
+    def on_next(self, value: Command) -> None:
+        self.command(value)
+
+    def on_error(self, error: Exception) -> None:
+        log.warning("a command source failed: %r (the member goes on)", error)
+
+    def on_completed(self) -> None:
+        pass
+
