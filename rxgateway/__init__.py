@@ -26,6 +26,7 @@ from .errors import (
     IdentifyQueueError,
     PayloadTooLargeError,
     SendError,
+    SessionStoreError,
     ShardClosedError,
     UnauthorizedError,
 )
@@ -61,6 +62,8 @@ from .sender import GroupSender, ShardSender
 from .shard import Shard
 from .stream import EventStream
 
+from .store import FileSessionStore, MemorySessionStore, SessionRecord, SessionStore
+from .cluster import Member, MemberSender, RedisQueue, RedisSessionStore
 from .version import __version__
 
 __all__ = [
@@ -82,6 +85,7 @@ __all__ = [
     "EventType",
     "EventTypeFlags",
     "FatalCloseError",
+    "FileSessionStore",
     "GatewayBot",
     "GatewayError",
     "GroupSender",
@@ -90,11 +94,16 @@ __all__ = [
     "InMemoryQueue",
     "Intents",
     "Latency",
+    "Member",
+    "MemberSender",
+    "MemorySessionStore",
     "OpCode",
     "PayloadTooLargeError",
     "Recorder",
     "Recording",
     "RecordingError",
+    "RedisQueue",
+    "RedisSessionStore",
     "Replay",
     "RequestChannelInfo",
     "RequestGuildMembers",
@@ -103,7 +112,10 @@ __all__ = [
     "SequenceAudit",
     "Session",
     "SessionQueue",
+    "SessionRecord",
     "SessionStartLimit",
+    "SessionStore",
+    "SessionStoreError",
     "Shard",
     "ShardClosedError",
     "ShardGroup",

@@ -34,8 +34,10 @@ PUBLIC = frozenset({
     # commands
     "Activity", "ActivityType", "Command", "RequestChannelInfo", "RequestGuildMembers",
     "RequestSoundboardSounds", "Status", "UpdatePresence", "UpdateVoiceState",
-    # identify queues
-    "InMemoryQueue", "SessionQueue",
+    # identify queues, session stores, the cluster on Redis
+    "InMemoryQueue", "SessionQueue", "RedisQueue",
+    "SessionStore", "SessionRecord", "MemorySessionStore", "FileSessionStore", "RedisSessionStore",
+    "Member", "MemberSender",
     # record and replay
     "Recorder", "Recording", "RecordingError", "record", "Replay", "replay",
     # operators
@@ -43,7 +45,8 @@ PUBLIC = frozenset({
     # errors
     "GatewayError", "AuthenticationError", "CommandsNotSentError", "CompressionError", "ConnectError",
     "DeserializationError", "DisallowedIntentsError", "FatalCloseError", "HTTPError",
-    "IdentifyQueueError", "PayloadTooLargeError", "SendError", "ShardClosedError", "UnauthorizedError",
+    "IdentifyQueueError", "PayloadTooLargeError", "SendError", "SessionStoreError", "ShardClosedError",
+    "UnauthorizedError",
 })  # fmt: skip
 
 #: Names in ``PUBLIC`` that are modules rather than objects.
@@ -103,3 +106,23 @@ def test_public_name_is_documented(name: str) -> None:
         return
     doc = inspect.getdoc(obj)
     assert doc and len(doc) > 20, f"rxgateway.{name} has no real docstring"
+
+
+def test_the_package_imports_without_redis_and_says_what_to_install() -> None:
+    """The cluster is an extra: ``import rxgateway`` never needs redis-py, and using
+    Redis without it is one clear error."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['redis'] = None\n"
+        "import rxgateway\n"
+        "from rxgateway.cluster.redis_link import connect\n"
+        "try:\n"
+        "    connect('redis://127.0.0.1:1/0')\n"
+        "except RuntimeError as exc:\n"
+        "    print(exc)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "pip install 'rxgateway[redis]'" in done.stdout
