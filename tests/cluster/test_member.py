@@ -30,13 +30,13 @@ TOTAL = 4
 TTL = 3.0
 
 
-def member(emu: GatewayEmulator, url: str, app: str, name: str) -> Member:
+def member(emu: GatewayEmulator, url: str, app: str, name: str, ttl: float = TTL) -> Member:
     queue = RedisQueue(url, app=app, identify_interval=IDENTIFY_WINDOW, margin=IDENTIFY_MARGIN)
     config = Config(
         DEFAULT_TOKEN, Intents.GUILDS | Intents.GUILD_MESSAGES | Intents.MESSAGE_CONTENT,
         gateway_url=emu.url, api_url=emu.api_url, queue=queue,
     )
-    return Member(config, url, total=TOTAL, app=app, member_id=name, lease_ttl=TTL)
+    return Member(config, url, total=TOTAL, app=app, member_id=name, lease_ttl=ttl)
 
 
 async def wait_until(predicate: Any, timeout: float = 30.0) -> None:
@@ -147,3 +147,32 @@ async def test_the_repr_never_shows_the_redis_password(emu: GatewayEmulator, app
         assert "member-pw-77" not in repr(a) and "***" in repr(a)
         await a.config.queue.aclose()  # type: ignore[attr-defined]
         await a._redis.aclose()
+
+
+async def test_a_member_that_cannot_renew_lets_its_shards_go_before_its_leases_could_expire(
+    emu: GatewayEmulator, app: str
+) -> None:
+    """Redis gone for longer than the lease: the member closes its shards (RESUME)
+    before any other member could have claimed them, so no shard is ever held twice;
+    when Redis is back it claims again and every shard is Active."""
+    from rxgateway.cluster.leases import let_go_margin, renew_interval
+
+    ttl = 4.0
+    with RedisServer() as server:
+        a = member(emu, server.url, app, "a", ttl=ttl)
+        async with a:
+            await wait_until(lambda: settled(a))
+            conns = list(emu.record.connections)
+            stopped = asyncio.get_running_loop().time()
+            server.stop()
+            await wait_until(lambda: all(c.closed_at is not None for c in conns), ttl + 5)
+            let_go_at = asyncio.get_running_loop().time()
+            # Closed before the last renewal (at the latest, when Redis stopped) + ttl.
+            assert let_go_at - stopped < ttl, let_go_at - stopped
+            assert let_go_at - stopped >= ttl - let_go_margin(ttl) - renew_interval(ttl) - 0.5
+            assert all(c.close_received == 4000 for c in conns)  # resumable, not ended
+            assert a.shards == {}
+            server.start()
+            await wait_until(lambda: settled(a), 40)
+        assert not emu.violations
+
