@@ -378,7 +378,7 @@ class Member(reactivex.Observable[Event]):
             if self._shards and self._clock.must_let_go(loop.time()):
                 log.error("member %s: leases could expire: letting %d shards go", self.id, len(self._shards))
                 self.counters["let_go"] += len(self._shards)
-                await asyncio.gather(*(self._stop_shard(n) for n in list(self._shards)))
+                await self._close_and_save(tuple(self._shards), "while Redis is unreachable")
                 self._clock.forget()
             return False
         self._clock.renewed(sent)
@@ -442,15 +442,19 @@ class Member(reactivex.Observable[Event]):
             log.warning("member %s: shard %d ended with %r", self.id, number, exc)
         self._states_changed()
 
-    async def _hand_off(self, numbers: tuple[int, ...]) -> None:
-        """Close, save, release: the next holder resumes."""
+    async def _close_and_save(self, numbers: tuple[int, ...], why: str) -> None:
+        """Close these shards (RESUME) and wait until their sessions are written."""
         await asyncio.gather(*(self._stop_shard(n) for n in numbers))
         store = self._config.session_store
-        if store is not None:
+        if store is not None and numbers:
             try:
                 await store.flush()
             except Exception as exc:
-                log.error("member %s: saving sessions before handoff failed: %r", self.id, exc)
+                log.error("member %s: saving sessions %s failed: %r", self.id, why, exc)
+
+    async def _hand_off(self, numbers: tuple[int, ...]) -> None:
+        """Close, save, release: the next holder resumes."""
+        await self._close_and_save(numbers, "before handoff")
         try:
             await self._table.release(numbers)
         except Exception as exc:  # they expire on their own
@@ -462,14 +466,7 @@ class Member(reactivex.Observable[Event]):
         """Hand every shard off, leave the member list, end every task."""
         try:
             numbers = tuple(self._shards)
-            if numbers:
-                await asyncio.gather(*(self._stop_shard(n) for n in numbers))
-                store = self._config.session_store
-                if store is not None:
-                    try:
-                        await store.flush()
-                    except Exception as exc:
-                        log.error("member %s: saving sessions on leaving failed: %r", self.id, exc)
+            await self._close_and_save(numbers, "on leaving")
             try:
                 await self._table.leave(numbers)
             except Exception as exc:

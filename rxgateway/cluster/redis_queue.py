@@ -90,7 +90,7 @@ from urllib.parse import urlsplit
 from rxgateway.errors import IdentifyQueueError
 from rxgateway.protocol.shard_id import ShardId
 from rxgateway.queue.memory import DEFAULT_TOTAL
-from rxgateway.queue.session_queue import IDENTIFY_INTERVAL, IDENTIFY_MARGIN, LIMIT_PERIOD
+from rxgateway.queue.session_queue import IDENTIFY_INTERVAL, IDENTIFY_MARGIN, LIMIT_PERIOD, check_limits
 
 from .redis_link import DEFAULT_APP, Keys, connect, redact_url
 
@@ -361,14 +361,6 @@ def _text(value: object) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _check(max_concurrency: int, remaining: int, reset_after: float, total: int) -> None:
-    if max_concurrency < 0:
-        raise ValueError(f"max_concurrency must be >= 0, got {max_concurrency}")
-    if not 0 <= remaining <= total:
-        raise ValueError(f"need 0 <= remaining <= total, got remaining={remaining}, total={total}")
-    if not reset_after >= 0:
-        raise ValueError(f"reset_after must be >= 0 seconds, got {reset_after}")
-
 
 def _default_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
@@ -427,7 +419,7 @@ class RedisQueue:
         floor: int | None = None,
         owner: str | None = None,
     ) -> None:
-        _check(max_concurrency, remaining, reset_after, total)
+        check_limits(max_concurrency, remaining, reset_after, total)
         if not (identify_interval >= 0 and margin >= 0 and limit_period > 0):
             raise ValueError("identify_interval and margin must be >= 0, limit_period > 0")
         if floor is not None and floor < 0:
@@ -601,7 +593,7 @@ class RedisQueue:
             >>> queue.max_concurrency, queue.remaining
             (4, 999)
         """
-        _check(max_concurrency, remaining, reset_after, total)
+        check_limits(max_concurrency, remaining, reset_after, total)
         self._max_concurrency = max_concurrency
         self._set_view(remaining, reset_after, total)
         self._fresh = True

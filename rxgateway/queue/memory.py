@@ -51,7 +51,7 @@ from typing import Final
 
 from rxgateway.protocol.shard_id import ShardId
 
-from .session_queue import IDENTIFY_INTERVAL, IDENTIFY_MARGIN, LIMIT_PERIOD
+from .session_queue import IDENTIFY_INTERVAL, IDENTIFY_MARGIN, LIMIT_PERIOD, check_limits
 
 __all__ = ["DEFAULT_TOTAL", "InMemoryQueue"]
 
@@ -81,14 +81,6 @@ def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
 
-
-def _check(max_concurrency: int, remaining: int, reset_after: float, total: int) -> None:
-    if max_concurrency < 0:
-        raise ValueError(f"max_concurrency must be >= 0, got {max_concurrency}")
-    if not 0 <= remaining <= total:
-        raise ValueError(f"need 0 <= remaining <= total, got remaining={remaining}, total={total}")
-    if not reset_after >= 0:
-        raise ValueError(f"reset_after must be >= 0 seconds, got {reset_after}")
 
 
 class InMemoryQueue:
@@ -120,7 +112,7 @@ class InMemoryQueue:
         limit_period: float = LIMIT_PERIOD,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        _check(max_concurrency, remaining, reset_after, total)
+        check_limits(max_concurrency, remaining, reset_after, total)
         if not (identify_interval >= 0 and margin >= 0 and limit_period > 0):
             raise ValueError("identify_interval and margin must be >= 0, limit_period > 0")
         self._clock = clock
@@ -222,7 +214,7 @@ class InMemoryQueue:
             >>> queue.max_concurrency, queue.remaining
             (4, 999)
         """
-        _check(max_concurrency, remaining, reset_after, total)
+        check_limits(max_concurrency, remaining, reset_after, total)
         self._set_budget(remaining, reset_after, total, self._clock())
         if max_concurrency != self._max_concurrency:
             self._rebalance(max_concurrency)

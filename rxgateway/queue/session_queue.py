@@ -23,7 +23,7 @@ from typing import Final, Protocol, runtime_checkable
 
 from rxgateway.protocol.shard_id import ShardId
 
-__all__ = ["IDENTIFY_INTERVAL", "IDENTIFY_MARGIN", "LIMIT_PERIOD", "SessionQueue"]
+__all__ = ["IDENTIFY_INTERVAL", "IDENTIFY_MARGIN", "LIMIT_PERIOD", "SessionQueue", "check_limits"]
 
 #: Seconds between two Identifies of the same rate-limit key (GATEWAY.md §5.3).
 IDENTIFY_INTERVAL: Final = 5.0
@@ -37,6 +37,25 @@ IDENTIFY_MARGIN: Final = 0.25
 
 #: Seconds in Discord's daily identify window (24 h, GATEWAY.md §5.2).
 LIMIT_PERIOD: Final = 86400.0
+
+
+def check_limits(max_concurrency: int, remaining: int, reset_after: float, total: int) -> None:
+    """Raise ``ValueError`` unless these are session-start numbers a queue can take
+    (what :meth:`SessionQueue.update` and every queue's constructor check).
+
+    Example::
+
+        >>> check_limits(16, 990, 3600.0, 1000)
+        >>> check_limits(1, 5, 0.0, 4)
+        Traceback (most recent call last):
+        ValueError: need 0 <= remaining <= total, got remaining=5, total=4
+    """
+    if max_concurrency < 0:
+        raise ValueError(f"max_concurrency must be >= 0, got {max_concurrency}")
+    if not 0 <= remaining <= total:
+        raise ValueError(f"need 0 <= remaining <= total, got remaining={remaining}, total={total}")
+    if not reset_after >= 0:
+        raise ValueError(f"reset_after must be >= 0 seconds, got {reset_after}")
 
 
 @runtime_checkable
