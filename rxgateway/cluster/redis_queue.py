@@ -154,6 +154,18 @@ STATUS_SCAN: Final = 1000
 
 _T = TypeVar("_T")
 
+#: A grant that reached its waiter late (a stalled event loop, a slow network): if
+#: the window is still this grant's, start it again from now, so the next grant of the
+#: key comes a full window after this Identify is actually sent. 1: restamped; 0: the
+#: window already ended or another grant holds it (the grant must not be used).
+_RESTAMP_LUA: Final = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+"""
+
 #: One grant attempt. Returns {status, ticket, remaining, total, budget_pttl, x, y}:
 #: granted -> x = server ms of the grant; wait -> x = ms to wait, y = place in the
 #: FIFO (0 = head); refused -> x = the floor.
@@ -437,6 +449,9 @@ class RedisQueue:
             self._owns_client = False
         self._grant = self._redis.register_script(_GRANT_LUA)
         self._refund = self._redis.register_script(_REFUND_LUA)
+        self._restamp = self._redis.register_script(_RESTAMP_LUA)
+        #: A grant whose round trip took longer than this is restamped (see _RESTAMP_LUA).
+        self._late_after = margin / 2
         self._max_concurrency = max_concurrency
         self._window_ms = max(1, round((identify_interval + margin) * 1000))
         self._alive_ms = max(self._window_ms, round(MIN_ALIVE * 1000))
@@ -564,10 +579,14 @@ class RedisQueue:
                     # keeping the ticket, so the arrival order holds there too.
                     await self._leave(wait, keep_ticket=True)
                 wait.key = key
+                sent = time.monotonic()
                 reply = await self._attempt(wait)
                 if reply.status == _GRANTED:
                     log.debug("identify granted to shard %s (key %s) at server ms %s", shard, key, reply.x)
-                    return
+                    if time.monotonic() - sent <= self._late_after or await self._restamped(wait, reply):
+                        return
+                    continue  # too late to use safely: wait for another grant
+
                 if reply.status == _REFUSED:
                     raise IdentifyQueueError(self._refusal(shard, reply))
                 await asyncio.sleep(self._pause(reply.x))
@@ -736,6 +755,21 @@ class RedisQueue:
         wait.ticket = "" if reply.status != _WAIT else reply.ticket
         self._learn(reply, generation, time.monotonic())
         return reply
+
+    async def _restamped(self, wait: _Wait, reply: _Reply) -> bool:
+        """A grant came back more than half the margin after it was asked for: the
+        Identify may reach Discord late, closer to the next grant of its key than the
+        window. Restart the window from now if it is still this grant's (True: send);
+        if it already ended, the grant is dropped (False), with its budget unit, which
+        costs less than an op 9 for identifying too fast."""
+        value = f"{reply.x} {wait.shard.number} {self._owner}"
+        try:
+            restamped = int(await self._guard(self._restamp(keys=[self._keys.bucket(wait.key)], args=[value, self._window_ms])))
+        except IdentifyQueueError:
+            restamped = 0
+        if not restamped:
+            log.warning("identify grant for shard %s came back after its window ended; asking again", wait.shard)
+        return bool(restamped)
 
     def _pause(self, hint_ms: int) -> float:
         """Seconds to sleep before the next run: the script's hint, but short enough

@@ -538,3 +538,47 @@ def test_the_docstring_examples_run() -> None:
 
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted > 0
+
+
+def delay_replies(q: RedisQueue, seconds: float) -> None:
+    """Make each grant attempt's reply reach the waiter ``seconds`` late, as a stalled
+    event loop or a slow link would (the script itself runs at once on the server)."""
+    attempt = q._attempt
+
+    async def late(wait: Any) -> Any:
+        reply = await attempt(wait)
+        await asyncio.sleep(seconds)
+        return reply
+
+    q._attempt = late  # type: ignore[method-assign]
+
+
+async def test_a_grant_that_came_back_late_starts_its_window_again_from_now(redis: Any, app: str) -> None:
+    """The gateway spaces Identifies by when they arrive: a grant that reached its
+    waiter late (more than half the margin) pushes the key's next grant a full window
+    past the moment it is used."""
+    q = queue(redis, app)
+    await q.acquire(ShardId(0, 1))  # past the new-app fence
+    bucket = Keys(app).bucket(0)
+    delay_replies(q, 0.1)  # > MARGIN / 2, < the window
+    await q.acquire(ShardId(0, 1))
+    assert await redis.pttl(bucket) >= WINDOW_MS - 40  # restarted when the grant came back
+    on_time = queue(redis, app)
+    await on_time.acquire(ShardId(0, 1))  # the reply came at once: the window runs from the grant
+    assert await redis.pttl(bucket) <= WINDOW_MS
+
+
+async def test_a_grant_that_came_back_after_its_window_is_not_used(redis: Any, app: str) -> None:
+    q = queue(redis, app)
+    await q.acquire(ShardId(0, 1))
+    before = int(await redis.hget(Keys(app).budget, "remaining"))
+    delay_replies(q, (WINDOW_MS + 100) / 1000)  # the window is over when the grant arrives
+    started = time.monotonic()
+    wait = asyncio.create_task(q.acquire(ShardId(0, 1)))
+    await asyncio.sleep(0.8)  # every grant comes back too late: none is used
+    assert not wait.done()
+    wait.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await wait
+    spent = before - int(await redis.hget(Keys(app).budget, "remaining"))
+    assert spent >= 1 and time.monotonic() - started < PATIENCE
