@@ -96,3 +96,9 @@ class SessionStoreError(GatewayError):
     cannot be written, a Redis that is down). Reported as an error event, never
     silent; the shard goes on: it identifies when a load failed, and the store keeps
     an unsaved record and writes it again later."""
+
+
+class BusError(GatewayError):
+    """The event bus could not publish, deliver or route: the broker is unreachable,
+    refused a message, or a message on it was malformed."""
+

@@ -19,11 +19,34 @@ from reactivex import abc
 from .machine.state import ShardState
 from .protocol.close import CloseFrame
 from .protocol.commands import Command, RequestSoundboardSounds, encode_raw
-from .protocol.shard_id import ShardId
+from .protocol.shard_id import ShardId, shard_for_guild
 
-__all__ = ["GroupSender", "ShardSender"]
+__all__ = ["GroupSender", "ShardSender", "command_targets"]
 
 log = logging.getLogger("rxgateway.shard")
+
+
+def command_targets(command: Command, total: int) -> list[tuple[int, bytes]]:
+    """Which shards of ``total`` a command goes to, and the bytes each gets: a guild
+    command to the guild's shard (``(guild_id >> 22) % total``), a soundboard request
+    split by shard, anything else (a presence) to every shard.
+
+    Example::
+
+        >>> from rxgateway.protocol.commands import RequestGuildMembers
+        >>> [n for n, _ in command_targets(RequestGuildMembers(41771983423143937, query="", limit=0), 4)]
+        [2]
+    """
+    guild_id = getattr(command, "guild_id", None)
+    if guild_id is not None:
+        return [(shard_for_guild(int(guild_id), total), command.to_bytes())]
+    if isinstance(command, RequestSoundboardSounds):
+        by_shard: dict[int, list[int]] = {}
+        for gid in command.guild_ids:
+            by_shard.setdefault(shard_for_guild(int(gid), total), []).append(int(gid))
+        return [(n, RequestSoundboardSounds(guild_ids=ids).to_bytes()) for n, ids in by_shard.items()]
+    data = command.to_bytes()
+    return [(n, data) for n in range(total)]
 
 
 class _Target(Protocol):

@@ -55,11 +55,12 @@ from ..fanout import ALL_BITS, Fanout
 from ..http import get_gateway_bot
 from ..machine.state import ShardState
 from ..protocol.close import CloseFrame
-from ..protocol.commands import Command, RequestSoundboardSounds, encode_raw
+from ..protocol.commands import Command, encode_raw
 from ..protocol.event_type import EventTypeFlags
-from ..protocol.shard_id import ShardId, shard_for_guild
+from ..protocol.shard_id import ShardId
+from ..sender import command_targets
 from ..queue import InMemoryQueue
-from ..shard import CLOSE_TIMEOUT, Shard
+from ..shard import CLOSE_TIMEOUT, FrameSink, Shard
 from .lease_table import LeaseTable, TotalMismatchError
 from .leases import LEASE_TTL, RETRY_INTERVAL, LeaseClock, fair_share, plan, renew_interval
 from .redis_link import DEFAULT_APP, Keys, connect, redact_url
@@ -146,6 +147,9 @@ class Member(reactivex.Observable[Event]):
         self._fetch_limits = fetch_limits
         self._shards: dict[int, Shard] = {}
         self._attachments: list[_Attachment] = []
+        #: Frame sinks given to every shard held, now and later (see add_frame_sink).
+        self._frame_sinks: list[FrameSink] = []
+        self._sink_disposables: dict[int, list[abc.DisposableBase]] = {}
         self._state_fanout = Fanout(f"member {self.id} states")
         self._http: aiohttp.ClientSession | None = None
         self._loop_task: asyncio.Task[None] | None = None
@@ -262,7 +266,34 @@ class Member(reactivex.Observable[Event]):
         except Exception:
             log.exception("member %s: a subscriber's on_error raised", self.id)
 
+    def add_frame_sink(self, sink: FrameSink) -> abc.DisposableBase:
+        """Call ``sink(shard_id, time_ns, payload)`` for every payload any shard held
+        receives, now and after claims, until disposed (see
+        :meth:`Shard.add_frame_sink <rxgateway.shard.Shard.add_frame_sink>`): how a
+        recorder or the bus's publisher follows the shards as leases move."""
+        self._frame_sinks.append(sink)
+        for number, shard in self._shards.items():
+            self._sink_disposables.setdefault(number, []).append(shard.add_frame_sink(sink))
+
+        def remove() -> None:
+            if sink in self._frame_sinks:
+                self._frame_sinks.remove(sink)
+            for number, shard in self._shards.items():  # rebuild: the others stay
+                for disposable in self._sink_disposables.pop(number, []):
+                    disposable.dispose()
+                self._sink_disposables[number] = [shard.add_frame_sink(s) for s in self._frame_sinks]
+
+        return Disposable(remove)
+
+    def session_of(self, shard: ShardId) -> str | None:
+        """The session id of ``shard`` if this member holds it and it has one."""
+        held = self._shards.get(shard.number)
+        session = held.session if held is not None else None
+        return session.id if session is not None else None
+
     def _detach_shard(self, number: int) -> None:
+        for sink_disposable in self._sink_disposables.pop(number, []):
+            sink_disposable.dispose()
         for attachment in self._attachments:
             disposable = attachment.per_shard.pop(number, None)
             if disposable is not None:
@@ -411,6 +442,7 @@ class Member(reactivex.Observable[Event]):
         self.counters["claimed"] += 1
         for attachment in self._attachments:
             self._attach(attachment, number, shard)
+        self._sink_disposables[number] = [shard.add_frame_sink(sink) for sink in self._frame_sinks]
         shard.states.subscribe(lambda _state: self._states_changed(), lambda _e: None)
         try:
             await shard.start(http=self._http)
@@ -575,6 +607,12 @@ class Member(reactivex.Observable[Event]):
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def route(self, shard: int, data: bytes) -> str:
+        """Send the raw command ``data`` to shard ``shard`` wherever the cluster holds
+        it; returns the holder's id. Raises
+        :class:`~rxgateway.errors.CommandsNotSentError` when no member holds it."""
+        return await self._forward(shard, data)
+
     async def _forward(self, number: int, data: bytes, *, hops: int = 0) -> str:
         """Send ``data`` to shard ``number`` wherever it is held; returns the holder.
         Raises :class:`CommandsNotSentError` when no member holds it."""
@@ -645,16 +683,7 @@ class MemberSender:
         total = self._member.total
         if total is None:
             raise RuntimeError("the member has not started: its shard total is unknown")
-        guild_id = getattr(command, "guild_id", None)
-        if guild_id is not None:
-            return [(shard_for_guild(int(guild_id), total), command.to_bytes())]
-        if isinstance(command, RequestSoundboardSounds):
-            by_shard: dict[int, list[int]] = {}
-            for gid in command.guild_ids:
-                by_shard.setdefault(shard_for_guild(int(gid), total), []).append(int(gid))
-            return [(n, RequestSoundboardSounds(guild_ids=ids).to_bytes()) for n, ids in by_shard.items()]
-        data = command.to_bytes()
-        return [(n, data) for n in range(total)]
+        return command_targets(command, total)
 
     def command(self, command: Command) -> None:
         """Route ``command``; never blocks (see the class docstring)."""

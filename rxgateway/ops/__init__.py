@@ -11,6 +11,8 @@
 * :func:`spawn` – run an async handler per event as bounded, owned tasks.
 * :func:`route`, :func:`pipeline` – a table from event keys to handlers, subscribed as
   one, with failures on an error stream (:class:`HandlerError`).
+* :func:`publish` – forward a shard source's dispatches to the bus, unparsed, and
+  take commands from it (given anything but a bus or broker, reactivex's ``publish``).
 
 Example::
 
@@ -35,11 +37,13 @@ from ._on import on
 from ._pipeline import Pipeline, pipeline
 from ._route import Handler, RouteKey, RouteTable, Routing, route
 from ._rx import *  # noqa: F403 (reactivex's operators, less the merge ours replaces; listed in _rx)
+from ._publish import publish
 from ._spawn import Spawn, spawn
 from ._tasks import DEFAULT_MAX_CONCURRENCY
 from ._withshard import with_shard
 
 __all__ = [
+    "publish",
     "DEFAULT_MAX_CONCURRENCY",
     "FlagAware",
     "FlagObservable",

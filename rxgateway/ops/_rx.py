@@ -1,4 +1,4 @@
-"""reactivex's operators, less the ones this package replaces (``merge``), so that
+"""reactivex's operators, less the ones this package replaces (``merge``, ``publish``), so that
 ``from rxgateway import ops`` is one namespace for both. The names are listed, not
 star-imported, so type checkers see them (regenerate the list when reactivex adds one).
 """
@@ -72,7 +72,6 @@ from reactivex.operators import (
     partition_indexed as partition_indexed,
     pluck as pluck,
     pluck_attr as pluck_attr,
-    publish as publish,
     publish_value as publish_value,
     reduce as reduce,
     ref_count as ref_count,
@@ -210,7 +209,6 @@ __all__ = [
     "partition_indexed",
     "pluck",
     "pluck_attr",
-    "publish",
     "publish_value",
     "reduce",
     "ref_count",

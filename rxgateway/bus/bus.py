@@ -1,0 +1,313 @@
+"""The consumer side of the bus: the same typed events a local shard gives, from
+whichever process holds the shards, and commands back.
+
+A :class:`Bus` is an Observable of events, flag-aware like a shard:
+``bus.pipe(ops.on(EventTypeFlags.MESSAGE_CREATE))`` asks the broker for that type only
+(a subject filter, a stream per type), so nothing else crosses the wire. Each event is
+rebuilt from the bytes the gateway received (``.shard``, ``.sequence``, ``.raw``, the
+typed view), so a pipeline moves from a local shard to a remote one unchanged.
+
+Delivery is at least once from the broker; the bus makes it once per consumer: a key
+(``shard:session:sequence``) already handled is dropped (a bounded memory of
+:data:`DEDUP_KEYS` keys), and the broker stores each key once (resume replays).
+An event is acknowledged after the observer's ``on_next`` returned, or, with
+:meth:`Bus.consume`, after the async handler finished: a consumer killed mid-handler
+gets the event again, from another member of its group. A consumer killed after its
+handler finished and before the acknowledgement reached the broker can see that one
+event again (at least once is the guarantee there).
+
+``group=None`` (the default) is fan-out: this consumer sees every event from now on.
+``group="name"`` shares the work among every consumer of that group, wherever they run.
+
+Example::
+
+    bus = Bus(JetStreamBroker("nats://127.0.0.1:4222", app="mybot"), group="moderation")
+    bus.pipe(ops.on(EventTypeFlags.MESSAGE_CREATE)).subscribe(moderate)
+    await bus.sender.deliver(RequestGuildMembers(guild_id, query="", limit=0))
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Final
+
+import reactivex
+from reactivex import abc
+from reactivex.disposable import Disposable
+
+from ..errors import BusError, CommandsNotSentError, GatewayError
+from ..events.base import Event, GatewayErrorEvent
+from ..fanout import Fanout
+from ..protocol.commands import Command, encode_raw
+from ..protocol.event_type import DISPATCH_BITS, EventTypeFlags
+from ..protocol.shard_id import ShardId
+from ..sender import command_targets
+from ..stream import EventStream
+from .broker import Broker, BusCommand, Delivery
+from .bus_event import MAX_COMMAND_BYTES
+
+__all__ = ["DEDUP_KEYS", "Bus", "BusSender"]
+
+log = logging.getLogger("rxgateway.bus")
+
+#: Keys a consumer remembers to drop redeliveries and replays (about 10 MB).
+DEDUP_KEYS: Final = 100_000
+#: Seconds a command waits for the gateway's answer.
+COMMAND_TIMEOUT: Final = 10.0
+#: Seconds before a subscription whose broker failed tries again (doubling, capped).
+RESUBSCRIBE_FIRST: Final = 0.2
+RESUBSCRIBE_CAP: Final = 5.0
+_DISPATCHES = int(EventTypeFlags.DISPATCHES)
+_ERROR_BIT = int(EventTypeFlags.GATEWAY_ERROR)
+_NAMES_BY_BIT = {bit: raw.decode() for raw, bit in DISPATCH_BITS.items()}
+
+
+def names_for(flags: int) -> frozenset[str] | None:
+    """The dispatch names in ``flags``; ``None`` when every dispatch is wanted.
+
+    Example::
+
+        >>> sorted(names_for(int(EventTypeFlags.MESSAGE_CREATE | EventTypeFlags.READY)))
+        ['MESSAGE_CREATE', 'READY']
+        >>> names_for(int(EventTypeFlags.all())) is None
+        True
+    """
+    if flags & _DISPATCHES == _DISPATCHES:
+        return None
+    return frozenset(name for bit, name in _NAMES_BY_BIT.items() if bit & flags)
+
+
+def _default_consumer() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+class _Seen:
+    """The keys a consumer already handled, the oldest forgotten first."""
+
+    __slots__ = ("keys", "limit")
+
+    def __init__(self, limit: int) -> None:
+        self.keys: OrderedDict[str, None] = OrderedDict()
+        self.limit = limit
+
+    def add(self, key: str) -> bool:
+        """True if ``key`` is new (and remember it)."""
+        if key in self.keys:
+            return False
+        self.keys[key] = None
+        if len(self.keys) > self.limit:
+            self.keys.popitem(last=False)
+        return True
+
+
+class Bus(reactivex.Observable[Event]):
+    """Events from the bus as an Observable, and :attr:`sender` for commands back.
+
+    Args:
+        broker: a :class:`~rxgateway.bus.broker.Broker` (NATS JetStream, Redis Streams).
+        group: ``None`` for fan-out, or the name of a work-sharing group.
+        consumer: this consumer's name within its group (default host-pid-random).
+        total: the shard total, for routing commands (learned from events otherwise).
+    """
+
+    def __init__(self, broker: Broker, *, group: str | None = None, consumer: str | None = None, total: int | None = None) -> None:
+        super().__init__()
+        self.broker = broker
+        self.group = group
+        self.consumer = consumer or _default_consumer()
+        self.total = total
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.sender = BusSender(self)
+        #: Counters: delivered (to observers), duplicates (dropped), malformed.
+        self.stats = {"delivered": 0, "duplicates": 0, "failed_handlers": 0}
+
+    def _subscribe_core(self, observer: abc.ObserverBase[Event], scheduler: abc.SchedulerBase | None = None) -> abc.DisposableBase:
+        return self.subscribe_flags(observer, EventTypeFlags.all())
+
+    def subscribe_flags(self, observer: abc.ObserverBase[Event], flags: EventTypeFlags | int) -> abc.DisposableBase:
+        """Deliver the events of ``flags`` only: the broker is asked for those types."""
+        fanout = Fanout(f"bus {self.broker.app}")
+        fanout.add(int(flags), observer.on_next, observer.on_error, observer.on_completed)
+
+        task = self._spawn(self._pump(int(flags), fanout, None))
+
+        def stop() -> None:
+            task.cancel()
+
+        return Disposable(stop)
+
+    def events(self, flags: EventTypeFlags | int = EventTypeFlags.all()) -> EventStream:
+        """The events in ``flags`` as an async iterator (``async for event in ...``)."""
+        return EventStream(self, flags)
+
+    async def consume(
+        self,
+        flags: EventTypeFlags | int,
+        handler: Callable[[Event], Awaitable[Any]],
+        *,
+        concurrency: int = 1,
+    ) -> None:
+        """Run ``handler`` for every event of ``flags`` until cancelled, at most
+        ``concurrency`` at once; each is acknowledged after its handler finished. A
+        handler that raises is logged and its event delivered again (to any consumer of
+        the group)."""
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        fanout = Fanout(f"bus {self.broker.app} consumer")
+        queue: list[Event] = []
+        fanout.add(int(flags), queue.append, lambda _e: None, lambda: None)
+        slots = asyncio.Semaphore(concurrency)
+        running: set[asyncio.Task[None]] = set()
+
+        async def run_one(event: Event, delivery: Delivery) -> None:
+            try:
+                await handler(event)
+            except Exception:
+                self.stats["failed_handlers"] += 1
+                log.exception("bus %s: a handler raised; the event will be delivered again", self.broker.app)
+                await delivery.retry()
+            else:
+                await delivery.ack()
+            finally:
+                slots.release()
+
+        async def on_delivery(delivery: Delivery) -> bool:
+            queue.clear()
+            self._build(fanout, delivery)
+            if not queue:
+                return True  # not wanted after all (an unknown type): acked by the pump
+            await slots.acquire()
+            task = asyncio.get_running_loop().create_task(run_one(queue[0], delivery))
+            running.add(task)
+            task.add_done_callback(running.discard)
+            return False
+
+        try:
+            await self._pump(int(flags), fanout, on_delivery)
+        finally:
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise RuntimeError("subscribe to a Bus from a running event loop") from None
+        task = loop.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _build(self, fanout: Fanout, delivery: Delivery) -> None:
+        event = delivery.event
+        if self.total is None:
+            self.total = event.total
+        fanout.payload(ShardId(event.shard, event.total), 0, event.sequence, event.name, event.payload, None)
+
+    async def _pump(
+        self, flags: int, fanout: Fanout, on_delivery: Callable[[Delivery], Awaitable[bool]] | None
+    ) -> None:
+        """Read the broker for ``flags`` and hand each new event to ``fanout`` (or to
+        ``on_delivery``, which acks itself when it returns False), re-subscribing
+        after a broker failure; ends when cancelled or when no observer is left."""
+        names = names_for(flags)
+        seen = _Seen(DEDUP_KEYS)
+        delay = RESUBSCRIBE_FIRST
+        try:
+            while fanout:
+                try:
+                    subscription = self.broker.subscribe(names, group=self.group, consumer=self.consumer)
+                    async with contextlib.aclosing(subscription):  # type: ignore[type-var]
+                        async for delivery in subscription:
+                            delay = RESUBSCRIBE_FIRST
+                            if not seen.add(delivery.event.key):
+                                self.stats["duplicates"] += 1
+                                await delivery.ack()
+                                continue
+                            if on_delivery is not None:
+                                if await on_delivery(delivery):
+                                    await delivery.ack()
+                                continue
+                            self._build(fanout, delivery)
+                            self.stats["delivered"] += 1
+                            await delivery.ack()
+                            if not fanout:
+                                return
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    error = exc if isinstance(exc, GatewayError) else BusError(f"reading the bus failed: {exc!r}")
+                    log.warning("bus %s: %s; subscribing again in %.1f s", self.broker.app, error, delay)
+                    if fanout.demand & _ERROR_BIT:
+                        fanout.deliver(_ERROR_BIT, GatewayErrorEvent(ShardId(0, 1), error))
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, RESUBSCRIBE_CAP)
+        finally:
+            fanout.finish()
+
+    async def aclose(self) -> None:
+        """Stop every subscription of this bus (observers complete)."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def __repr__(self) -> str:
+        return f"Bus({self.broker!r}, group={self.group!r}, consumer={self.consumer!r})"
+
+
+class BusSender:
+    """Commands from any process, to the shard that owns the guild wherever the
+    gateway holds it: through the broker's command subject/stream, answered by the
+    gateway side. ``await deliver(...)`` raises
+    :class:`~rxgateway.errors.CommandsNotSentError` with the gateway's reason (or on a
+    timeout); ``command(...)`` does not wait and logs a failure.
+
+    Example::
+
+        await bus.sender.deliver(RequestGuildMembers(guild_id, query="", limit=0))
+        await bus.sender.send(0, {"op": 3, "d": {...}})
+    """
+
+    def __init__(self, bus: Bus) -> None:
+        self._bus = bus
+
+    async def deliver(self, command: Command, *, timeout: float = COMMAND_TIMEOUT) -> None:
+        """Send ``command`` to its shard(s) and wait until the gateway handed it over."""
+        if not isinstance(command, Command):
+            raise TypeError(f"expected a gateway command, got {type(command).__name__}")
+        total = self._bus.total
+        if total is None:
+            raise CommandsNotSentError("the shard total is unknown: pass Bus(total=...) or receive an event first")
+        for shard, data in command_targets(command, total):
+            await self._send(shard, data, timeout)
+
+    async def send(self, shard: int, payload: bytes | dict[str, Any], *, timeout: float = COMMAND_TIMEOUT) -> None:
+        """Send a raw payload (a dict with ``op`` and ``d``, or its JSON) to ``shard``."""
+        data = encode_raw(payload) if isinstance(payload, dict) else payload
+        if not isinstance(data, bytes):
+            raise TypeError("send() takes a dict or JSON bytes")
+        await self._send(shard, data, timeout)
+
+    async def _send(self, shard: int, data: bytes, timeout: float) -> None:
+        if len(data) > MAX_COMMAND_BYTES:
+            raise CommandsNotSentError(f"a command of {len(data)} bytes is over the gateway's {MAX_COMMAND_BYTES}")
+        await self._bus.broker.send_command(BusCommand(uuid.uuid4().hex, shard, data), timeout=timeout)
+
+    def command(self, command: Command) -> None:
+        """Send without waiting; a failure is logged."""
+
+        async def run() -> None:
+            try:
+                await self.deliver(command)
+            except GatewayError as error:
+                log.error("bus %s: a command was not sent: %s", self._bus.broker.app, error)
+
+        self._bus._spawn(run())
