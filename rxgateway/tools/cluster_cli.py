@@ -65,6 +65,8 @@ def add_cluster_arguments(commands: Any) -> None:
     run.add_argument("--seconds", type=float, default=None, help="leave after this long (default: until SIGTERM)")
     run.add_argument("--status-every", type=float, default=2.0, help="seconds between status lines (default 2; 0: none)")
     run.add_argument("--json", action="store_true", help="status lines as JSON (for scripts and tests)")
+    run.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus /metrics on this port (0: any; needs rxgateway[metrics])")
+    run.add_argument("--metrics-host", default="127.0.0.1", help="the address /metrics listens on (default 127.0.0.1)")
 
     status = sub.add_parser("status", help="members, leases, sessions and the identify budget, as Redis has them")
     _common(status)
@@ -148,7 +150,29 @@ async def _run_member(args: argparse.Namespace) -> int:
         if args.identify_margin is not None:
             queue_options["margin"] = args.identify_margin
         config = config.replace(queue=RedisQueue(args.redis, **queue_options))
+    metered = server = None
+    if args.metrics_port is not None:  # the member's Redis queue, built here to be metered
+        from ..metrics import MeteredQueue, Metrics, require_prometheus
+
+        try:
+            require_prometheus()
+        except RuntimeError as exc:
+            print(f"rxgateway: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        inner = config.queue if isinstance(config.queue, RedisQueue) else RedisQueue(args.redis, app=app)
+        metered = MeteredQueue(inner)
+        config = config.replace(queue=metered)
     member = Member(config, args.redis, **member_options)
+    if metered is not None:
+        metrics = Metrics()
+        metrics.watch(member)
+        try:
+            server = await metrics.serve(args.metrics_port, host=args.metrics_host)
+        except OSError as exc:
+            print(f"rxgateway: cannot serve /metrics on {args.metrics_host}:{args.metrics_port}: {exc}", file=sys.stderr)
+            await metered.aclose()
+            return EXIT_USAGE
+        print(f"rxgateway: metrics at {server.url}", file=sys.stderr, flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -158,6 +182,7 @@ async def _run_member(args: argparse.Namespace) -> int:
         await member.start()
     except GatewayError as exc:
         print(f"rxgateway: {exc}", file=sys.stderr)
+        await _close_metrics(server, metered)
         return EXIT_FAILED
     print(f"rxgateway: member {member.id} joined {app!r} at {redact_url(args.redis)}", file=sys.stderr, flush=True)
     ended = asyncio.ensure_future(member.closed())
@@ -191,7 +216,16 @@ async def _run_member(args: argparse.Namespace) -> int:
             print(f"rxgateway: the member stopped: {exc}", file=sys.stderr)
             code = EXIT_FAILED
         _print_status(member, args.json, started, final=True)
+        await _close_metrics(server, metered)
     return code
+
+
+async def _close_metrics(server: Any, queue: Any) -> None:
+    """Stop serving /metrics; close the metered queue (the member closes only its own)."""
+    if server is not None:
+        await server.aclose()
+    if queue is not None:
+        await queue.aclose()
 
 
 def _print_status(member: Any, as_json: bool, started: float, *, final: bool = False) -> None:
