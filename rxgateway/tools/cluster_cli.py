@@ -65,6 +65,12 @@ def add_cluster_arguments(commands: Any) -> None:
     run.add_argument("--seconds", type=float, default=None, help="leave after this long (default: until SIGTERM)")
     run.add_argument("--status-every", type=float, default=2.0, help="seconds between status lines (default 2; 0: none)")
     run.add_argument("--json", action="store_true", help="status lines as JSON (for scripts and tests)")
+    run.add_argument(
+        "--bus",
+        default=None,
+        help="publish the shards' dispatches to this broker and take commands from it: nats://... (JetStream) or redis://... (Streams)",
+    )
+    run.add_argument("--bus-events", default=None, help="only these event types on the bus, e.g. MESSAGE_CREATE,GUILD_CREATE (default every dispatch)")
     run.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus /metrics on this port (0: any; needs rxgateway[metrics])")
     run.add_argument("--metrics-host", default="127.0.0.1", help="the address /metrics listens on (default 127.0.0.1)")
 
@@ -185,6 +191,26 @@ async def _run_member(args: argparse.Namespace) -> int:
         await _close_metrics(server, metered)
         return EXIT_FAILED
     print(f"rxgateway: member {member.id} joined {app!r} at {redact_url(args.redis)}", file=sys.stderr, flush=True)
+    broker = _bus_broker(args.bus, app) if args.bus else None
+    published: asyncio.Future[None] = loop.create_future()
+    if broker is not None:
+        from .. import ops
+        from ..protocol import EventTypeFlags
+
+        flags = EventTypeFlags.DISPATCHES
+        if args.bus_events:
+            flags = EventTypeFlags(0)
+            for name in args.bus_events.split(","):
+                flags |= EventTypeFlags[name.strip().upper()]
+        def ended_publishing(*_: object) -> None:
+            if not published.done():
+                published.set_result(None)
+
+        member.pipe(ops.publish(broker, flags)).subscribe(
+            lambda problem: print(f"rxgateway: bus: {problem.error}", file=sys.stderr, flush=True),
+            ended_publishing,
+            ended_publishing,
+        )
     ended = asyncio.ensure_future(member.closed())
     waiter = asyncio.ensure_future(stop.wait())
     code = EXIT_OK
@@ -217,7 +243,24 @@ async def _run_member(args: argparse.Namespace) -> int:
             code = EXIT_FAILED
         _print_status(member, args.json, started, final=True)
         await _close_metrics(server, metered)
+        if broker is not None:  # what the shards received last is published, then the broker closes
+            try:
+                await asyncio.wait_for(published, 15)
+            except asyncio.TimeoutError:
+                print("rxgateway: bus: gave up publishing the last events after 15 s", file=sys.stderr)
+            await broker.aclose()
     return code
+
+
+def _bus_broker(url: str, app: str) -> Any:
+    """The broker for ``--bus``: JetStream for nats://, Redis Streams for redis(s)://."""
+    from ..bus import JetStreamBroker, RedisStreamsBroker
+
+    if url.startswith(("nats://", "tls://")):
+        return JetStreamBroker(url, app=app)
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return RedisStreamsBroker(url, app=app)
+    raise ValueError("--bus takes a nats:// or redis:// URL")
 
 
 async def _close_metrics(server: Any, queue: Any) -> None:
