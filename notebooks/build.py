@@ -842,11 +842,198 @@ FAULTS = [
 ]
 
 
+# -----------------------------------------------------------------------------------
+# 05 · The bus
+# -----------------------------------------------------------------------------------
+
+BUS = [
+    md(
+        """
+        # 05 · The bus
+
+        A gateway that holds the shards, and services that act on its events,
+        elsewhere: the gateway side publishes every dispatch to a bus as the bytes it
+        received (`ops.publish(broker)`); a service reads a `Bus`, an Observable of the
+        same typed events a local shard gives, and sends commands back through
+        `bus.sender` to whichever process holds the guild's shard.
+
+        Here all of it runs in this kernel, on a throwaway `nats-server -js` (NATS
+        JetStream; `RedisStreamsBroker` is the same on Redis Streams): the emulator, a
+        gateway `ShardGroup`, a work-sharing consumer and a fan-out consumer. In
+        production each is its own process (see `examples/bus_services.py`).
+        """
+    ),
+    code(
+        """
+        import asyncio
+        from collections import Counter
+
+        from rxgateway import Config, EventTypeFlags, InMemoryQueue, Intents, create_recommended, ops
+        from rxgateway.bus import Bus, JetStreamBroker
+        from rxgateway.emulator import DEFAULT_TOKEN, GatewayEmulator
+        from rxgateway.emulator.shapes import message
+        from rxgateway.events import Dispatch, GuildMembersChunk, MessageCreate
+        from rxgateway.protocol import RequestGuildMembers, shard_for_guild
+        from rxgateway.tools.nats_server import NatsServer
+
+        emu = GatewayEmulator(shards=2, max_concurrency=2, guilds=4, heartbeat_interval_ms=500, identify_window_s=0.2)
+        await emu.start()
+        nats = NatsServer()   # nats-server -js on a free loopback port, its store in a temporary directory
+        nats.start()
+        print("gateway", emu.url, "| bus", nats.url)
+        """
+    ),
+    md(
+        """
+        ## The consumers
+
+        A consumer receives what is published from its start on, so the services
+        start first.
+
+        - **fan-out**, `Bus(broker)`: this consumer sees every event. Here it counts
+          them by type.
+        - **work-sharing**, `Bus(broker, group="moderation")`: each event goes to one
+          member of the group, wherever the members run. `consume(flags, handler)`
+          runs an async handler per event and acknowledges the event once the handler
+          finished: a member that dies mid-handler leaves it to another. The broker is
+          asked for `MESSAGE_CREATE` only; nothing else crosses the wire to it.
+
+        Each has its own broker connection, as separate processes would.
+        """
+    ),
+    code(
+        """
+        counts = Counter()
+        fanout = Bus(JetStreamBroker(nats.url, app="notebook"))
+        fanout.pipe(ops.of_type(Dispatch)).subscribe(lambda event: counts.update([event.name]))
+
+        workers = Bus(JetStreamBroker(nats.url, app="notebook"), group="moderation")
+        handled = []   # (author, content)
+
+
+        async def moderate(event):
+            \"\"\"``!members`` asks the gateway for the guild's members: a command back.\"\"\"
+            handled.append((event.author.username, event.content))
+            if event.content == "!members":
+                await workers.sender.deliver(RequestGuildMembers(event.guild_id, query="", limit=0, nonce="moderation"))
+
+
+        consuming = asyncio.create_task(workers.consume(EventTypeFlags.MESSAGE_CREATE, moderate))
+        await asyncio.sleep(0.5)   # both subscribe to the broker
+        print(fanout)
+        print(workers)
+        """
+    ),
+    md(
+        """
+        ## The gateway side
+
+        The recommended shards, and `ops.publish(broker)`: a sink on each shard queues
+        the dispatch's bytes unparsed, a task publishes them in batches, and the
+        commands of the bus go to the shard that owns each guild. Its result emits a
+        `GatewayErrorEvent` for each problem of the bus, and completes after the shards
+        did, once what was queued is published.
+        """
+    ),
+    code(
+        """
+        config = Config(
+            DEFAULT_TOKEN, Intents.all(), gateway_url=emu.url, api_url=emu.api_url,
+            queue=InMemoryQueue(identify_interval=0.2),
+        )
+        gateway_broker = JetStreamBroker(nats.url, app="notebook")
+        group = await create_recommended(config)
+        problems = []
+        published = asyncio.Event()
+        group.pipe(ops.publish(gateway_broker)).subscribe(problems.append, lambda e: published.set(), published.set)
+
+        await group.start()
+        await group.ready(timeout=10)
+        await emu.wait_for(lambda: counts["GUILD_CREATE"] == 4, timeout=10)
+        dict(counts)
+        """
+    ),
+    md(
+        """
+        ## Events flowing, a command going back
+
+        A member of each guild says something; in the first guild, `!members`. The
+        moderation consumer gets each message once; its `!members` becomes a Request
+        Guild Members (op 8) through the bus to the gateway, which hands it to the
+        shard of that guild; the emulator answers with a GUILD_MEMBERS_CHUNK, which
+        comes back over the bus to the fan-out consumer.
+        """
+    ),
+    code(
+        """
+        world = emu.state.world
+        said = []
+        for n, guild in enumerate(world.guilds):
+            author = world.members(guild)[0]
+            content = "!members" if n == 0 else f"hello from {guild.name}"
+            message_id = 1_300_000_000_000_000_000 + n
+            emu.dispatch("MESSAGE_CREATE", message(message_id, guild.text_channels[0].id, author, content,
+                                                   1_751_371_200_000, guild.id))
+            said.append(content)
+
+        await emu.wait_for(lambda: len(handled) == len(said) and counts["GUILD_MEMBERS_CHUNK"] >= 1, timeout=10)
+        for author, content in handled:
+            print(f"moderation: {author} said {content!r}")
+        request = next(c for c in emu.record.commands if c.op == 8)
+        print(f"the emulator got op 8 on shard {request.shard}: {request.data}")
+        print("fan-out counts:", dict(counts))
+        print("fan-out consumer:", fanout.stats)
+        """
+    ),
+    md(
+        """
+        ## Stop
+
+        The consumers first, then the shards (with `CloseFrame.NORMAL`); the publisher
+        completes once what the shards received last is published. Then the brokers,
+        the server and the emulator.
+        """
+    ),
+    code(
+        """
+        consuming.cancel()
+        await asyncio.gather(consuming, return_exceptions=True)
+        await fanout.aclose()
+        await workers.aclose()
+        group.close()
+        await group.closed()
+        await asyncio.wait_for(published.wait(), 15)
+        for broker in (fanout.broker, workers.broker, gateway_broker):
+            await broker.aclose()
+        nats.close()
+        await emu.stop()
+        print("stopped; nats-server running:", nats.running)
+        """
+    ),
+    code(
+        """
+        guild = world.guilds[0]
+        assert sorted(content for _, content in handled) == sorted(said)   # each message once
+        assert request.data["guild_id"] == str(guild.id) and request.data["nonce"] == "moderation"
+        assert request.shard.number == shard_for_guild(guild.id, 2)   # the guild's own shard
+        assert counts["READY"] == 2 and counts["GUILD_CREATE"] == len(world.guilds)
+        assert counts["MESSAGE_CREATE"] == len(said) and counts["GUILD_MEMBERS_CHUNK"] >= 1
+        assert workers.stats["failed_handlers"] == 0 and not problems
+        assert all(c.close_received == 1000 for c in emu.record.connections)
+        assert emu.violations == [] and not nats.running
+        print("checks passed")
+        """,
+        "checks",
+    ),
+]
+
+
 NOTEBOOKS: dict[str, list[Cell]] = {
     "01_getting_started": GETTING_STARTED,
     "02_operators_and_routing": OPERATORS,
     "03_live_traffic": LIVE_TRAFFIC,
     "04_faults_and_resumes": FAULTS,
+    "05_bus": BUS,
 }
 
 

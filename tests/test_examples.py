@@ -4,6 +4,7 @@ and by what the example's handlers received."""
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import json
 import os
@@ -395,6 +396,7 @@ async def test_reshard_switches_sets_without_losing_or_repeating_a_message() -> 
         ("persist_session", ["--seconds", "0.2"], ["resumed shards [0, 1], identified []", "replayed 6/6"]),
         ("routing", ["--seconds", "1"], ["commands [('help', []), ('roll', ['6'])]", "failures reported"]),
         ("reshard", [], ["shard counts: 2 -> 3", "handled twice: 0", "rule violations: 0"]),
+        ("bus_services", [], ["the bot said 'pong!'", "sent a voice state update", "rule violations 0"]),
     ],
 )
 async def test_example_script_runs_against_its_embedded_emulator(
@@ -416,3 +418,124 @@ async def test_example_script_runs_against_its_embedded_emulator(
     for text in expected:
         assert text in out
     assert list(tmp_path.iterdir()) == []  # nothing left behind in the working directory
+
+
+# -- bus_services ---------------------------------------------------------------------
+
+
+class Role:
+    """One role of ``bus_services.py`` as a process; its output lines as they come."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.out: list[str] = []
+        self.err: list[str] = []
+        assert process.stdout is not None and process.stderr is not None
+        self.readers = [
+            asyncio.create_task(self._read(process.stdout, self.out)),
+            asyncio.create_task(self._read(process.stderr, self.err)),
+        ]
+
+    @staticmethod
+    async def _read(stream: asyncio.StreamReader, lines: list[str]) -> None:
+        async for line in stream:
+            lines.append(line.decode().rstrip("\n"))
+
+    @classmethod
+    async def start(cls, *argv: str, cwd: Path) -> Role:
+        env = dict(os.environ, DISCORD_TOKEN=DEFAULT_TOKEN)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, str(EXAMPLES / "bus_services.py"), *argv,
+            env=env, cwd=cwd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        return cls(process)
+
+    def said(self, text: str) -> bool:
+        return any(text in line for line in self.out + self.err)
+
+    async def stop(self) -> int:
+        """SIGTERM, then its exit status (killed after 15 s)."""
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(self.process.wait(), 15)
+        finally:
+            if self.process.returncode is None:
+                self.process.kill()
+                await self.process.wait()
+            await asyncio.gather(*self.readers)
+        assert self.process.returncode is not None
+        return self.process.returncode
+
+
+def stats_counts(stats: Role) -> dict[str, int]:
+    """The counts of the stats service's last report (``stats: 12 events: {...}``)."""
+    reports = [line for line in stats.out if " events: " in line]
+    return ast.literal_eval(reports[-1].split(" events: ", 1)[1]) if reports else {}
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("kind", ["nats", "redis"])
+async def test_bus_services_gateway_and_two_services_as_processes_on_a_real_broker(kind: str, tmp_path: Path) -> None:
+    from rxgateway.tools.nats_server import NatsServer
+    from rxgateway.tools.redis_server import RedisServer
+
+    with (NatsServer() if kind == "nats" else RedisServer()) as server:
+        async with emulator(shards=2, max_concurrency=2) as emu:
+            bus = ["--bus", server.url]
+            roles: list[Role] = []
+            try:
+                # The services first: a consumer gets what is published from its start on.
+                stats = await Role.start("stats", *bus, "--every", "0.2", cwd=tmp_path)
+                roles.append(stats)
+                moderators = [await Role.start("moderation", *bus, "--api-url", emu.api_url, cwd=tmp_path) for _ in range(2)]
+                roles += moderators
+                await emu.wait_for(lambda: all(r.said("consuming") or r.said("counting") for r in roles), timeout=20)
+                gateway = await Role.start(
+                    "gateway", *bus, "--gateway-url", emu.url, "--api-url", emu.api_url,
+                    "--identify-interval", str(IDENTIFY_WINDOW), cwd=tmp_path,
+                )  # fmt: skip
+                roles.append(gateway)
+                await emu.wait_for(lambda: sessions(emu) == 2, timeout=20)
+                guild = guild_on_shard(emu, 1, 2)
+                said = []
+                async with asyncio.timeout(EFFECT_TIMEOUT):
+                    while not any(m.said("'hello'") for m in moderators):  # the group hears messages
+                        said.append(user_says(emu, guild, "hello"))
+                        emu.dispatch("MESSAGE_CREATE", said[-1])
+                        await asyncio.sleep(0.2)
+                voice = guild.voice_channels[0].id
+                said += [user_says(emu, guild, "!ping"), user_says(emu, guild, f"!join {voice}")]
+                emu.dispatch("MESSAGE_CREATE", said[-2])
+                emu.dispatch("MESSAGE_CREATE", said[-1])
+                await emu.wait_for(lambda: emu.messages_sent, timeout=EFFECT_TIMEOUT)
+                await emu.wait_for(lambda: [c for c in emu.record.commands if c.op == 4], timeout=EFFECT_TIMEOUT)
+                # Stats: every event from the gateway's first (a fan-out of every type on
+                # Redis notices a new type's stream within a second or two, then reads it whole).
+                expected = {"READY": 2, "GUILD_CREATE": len(emu.state.world.guilds), "MESSAGE_CREATE": len(said) + 1}
+                await emu.wait_for(lambda: stats_counts(stats).items() >= expected.items(), timeout=EFFECT_TIMEOUT)
+                await asyncio.sleep(0.5)  # time for a second answer or count, if there were one
+            finally:
+                statuses = [await role.stop() for role in roles]
+                for role in roles:  # shown by pytest when the test fails
+                    print(*role.out, *role.err, sep="\n")
+
+        assert statuses == [0] * len(roles), "\n".join(line for r in roles for line in r.out + r.err)
+        # Moderation: "!ping" answered once over REST, in the channel it came from,
+        # by one member of the group; "!join" sent through the bus to the guild's shard.
+        assert [(m.channel_id, m.content) for m in emu.messages_sent] == [(guild.text_channels[0].id, "pong!")]
+        (join,) = [c for c in emu.record.commands if c.op == 4]
+        assert join.data == {"guild_id": str(guild.id), "channel_id": str(voice), "self_mute": False, "self_deaf": False}
+        assert join.shard is not None and join.shard.number == shard_for_guild(guild.id, 2) == 1
+        pongs = [line for m in moderators for line in m.out if "said pong" in line]
+        assert len(pongs) == 1
+        # Each message went to one member of the group, never to both.
+        handled = [line.rsplit(": ", 1)[1] for m in moderators for line in m.err if " in guild " in line]
+        assert sorted(handled) == sorted(repr(m["content"]) for m in said)
+        # Stats (fan-out): everything, once, from the gateway's first event (the
+        # messages said and the bot's own "pong!"); its last line, at exit.
+        counts = stats_counts(stats)
+        assert {name: counts[name] for name in expected} == expected
+        assert all(r.said(f"{name}: stopped") for r, name in zip(roles, ["stats", "moderation", "moderation", "gateway"]))
+        assert all(c.close_received == 1000 for c in emu.record.connections)
+        assert emu.violations == []

@@ -28,7 +28,7 @@ from .examples_support import NOTEBOOKS  # noqa: E402
 KERNEL_NAME = "rxgateway-tests"
 #: Seconds one cell may take; every notebook is built to finish in well under this.
 CELL_TIMEOUT = 60
-NOTEBOOK_NAMES = ["01_getting_started", "02_operators_and_routing", "03_live_traffic", "04_faults_and_resumes"]
+NOTEBOOK_NAMES = ["01_getting_started", "02_operators_and_routing", "03_live_traffic", "04_faults_and_resumes", "05_bus"]
 
 
 @pytest.fixture(scope="module")
@@ -163,3 +163,19 @@ def test_04_faults_and_resumes(kernel_specs: KernelSpecManager, tmp_path: Path) 
     for label in ("op 7: reconnect", "dropped TCP connection", "zombie", "op 9"):
         assert label in printed
     assert "Resuming" in printed and "Active" in printed
+
+
+def test_05_bus(kernel_specs: KernelSpecManager, tmp_path: Path) -> None:
+    pytest.importorskip("nats")
+    from rxgateway.tools.nats_server import find_nats_server
+
+    if find_nats_server() is None:
+        pytest.skip("no nats-server")
+    notebook = execute("05_bus", kernel_specs, tmp_path)
+    assert_clean_run(notebook)
+    printed = "".join(text_of(c) for c in notebook.cells if c.cell_type == "code")
+    assert "Bus(JetStreamBroker(" in printed and "group='moderation'" in printed
+    assert "said '!members'" in printed and "said 'hello from " in printed
+    assert "the emulator got op 8 on shard" in printed and "'nonce': 'moderation'" in printed
+    assert "'GUILD_MEMBERS_CHUNK'" in printed
+    assert "stopped; nats-server running: False" in printed
