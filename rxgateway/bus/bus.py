@@ -16,6 +16,15 @@ gets the event again, from another member of its group. A consumer killed after 
 handler finished and before the acknowledgement reached the broker can see that one
 event again (at least once is the guarantee there).
 
+Resharding: while two shard generations run side by side, each dispatch reaches the
+bus twice, with different keys. A consumer that has seen events of two generations
+recently drops the second copy *by content* (type and ``d`` bytes) within
+``overlap_window`` seconds (:class:`OverlapFilter`, counted as ``stats["copies"]``);
+outside an overlap this costs one comparison per event. The filter is per consumer:
+in a work-sharing group the two copies of a dispatch may go to two consumers of the
+group, which then both handle it (use fan-out, or idempotent handlers, across a
+reshard).
+
 ``group=None`` (the default) is fan-out: this consumer sees every event from now on.
 ``group="name"`` shares the work among every consumer of that group, wherever they run.
 
@@ -30,14 +39,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
+import time
 import os
 import socket
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Final
 
+import orjson
 import reactivex
 from reactivex import abc
 from reactivex.disposable import Disposable
@@ -46,19 +58,31 @@ from ..errors import BusError, CommandsNotSentError, GatewayError
 from ..events.base import Event, GatewayErrorEvent
 from ..fanout import Fanout
 from ..protocol.commands import Command, encode_raw
+from ..protocol.envelope import DISPATCH_HEAD
 from ..protocol.event_type import DISPATCH_BITS, EventTypeFlags
 from ..protocol.shard_id import ShardId
 from ..sender import command_targets
 from ..stream import EventStream
 from .broker import Broker, BusCommand, Delivery
-from .bus_event import MAX_COMMAND_BYTES
+from .bus_event import MAX_COMMAND_BYTES, BusEvent
 
-__all__ = ["DEDUP_KEYS", "Bus", "BusSender"]
+__all__ = ["DEDUP_KEYS", "OVERLAP_CONTENTS", "OVERLAP_RECENT", "OVERLAP_WINDOW", "Bus", "BusSender", "OverlapFilter"]
 
 log = logging.getLogger("rxgateway.bus")
 
 #: Keys a consumer remembers to drop redeliveries and replays (about 10 MB).
 DEDUP_KEYS: Final = 100_000
+#: Resharding: two copies of one dispatch, from two shard generations, are recognised
+#: when they reach a consumer within this many seconds of each other (their publishers'
+#: lag apart). An overlap ends once one generation was not seen for this long.
+OVERLAP_WINDOW: Final = 10.0
+#: Contents remembered at most during an overlap (16-byte digests and counts, about
+#: 20 MB): past it the oldest are forgotten even within the window.
+OVERLAP_CONTENTS: Final = 100_000
+#: Events of the last generation kept (references, no copy, no hash) outside an
+#: overlap, so that copies that arrived just before the first event of a new generation
+#: are recognised too.
+OVERLAP_RECENT: Final = 4096
 #: Seconds a command waits for the gateway's answer.
 COMMAND_TIMEOUT: Final = 10.0
 #: Seconds before a subscription whose broker failed tries again (doubling, capped).
@@ -107,6 +131,130 @@ class _Seen:
         return True
 
 
+def content_digest(name: str, payload: bytes) -> bytes:
+    """A digest of a dispatch's content: its type and the bytes of its ``d``, which the
+    gateway writes identically for every session it sends the dispatch to (only
+    ``s`` differs). A payload in another layout is parsed and its ``d`` re-serialised.
+
+    Example::
+
+        >>> a = content_digest("MESSAGE_CREATE", b'{"t":"MESSAGE_CREATE","s":7,"op":0,"d":{"id":"1"}}')
+        >>> a == content_digest("MESSAGE_CREATE", b'{"t":"MESSAGE_CREATE","s":90,"op":0,"d":{"id":"1"}}')
+        True
+    """
+    head = DISPATCH_HEAD.match(payload)
+    if head is not None:
+        data = payload[head.end() :].rstrip()[:-1]
+    else:
+        try:
+            data = orjson.dumps(orjson.loads(payload).get("d"))
+        except (orjson.JSONDecodeError, AttributeError, TypeError):
+            data = payload
+    return hashlib.blake2b(name.encode() + b"\0" + data, digest_size=16).digest()
+
+
+class OverlapFilter:
+    """Drops the second copy of a dispatch that two shard generations both received
+    during a reshard (their shard, session and sequence differ; the content does not).
+
+    Outside an overlap (one generation seen) it costs one comparison and one append
+    to a bounded ring of references (:data:`OVERLAP_RECENT`). An event of another
+    generation starts an overlap: from then on each event's content (type and ``d``
+    bytes, :func:`content_digest`) is counted per generation, the ring's events of the
+    last ``window`` seconds (by their ``published_at``) first. A copy is delivered
+    when its generation has now seen that content more often than any other
+    generation has: so each dispatch is delivered once, whichever generation's copy
+    comes first, and two distinct dispatches with equal content still twice.
+
+    Bounds: a content is remembered ``window`` seconds after it was first seen, and
+    at most ``limit`` contents. The overlap ends, and the memory is freed, once a
+    generation was not seen for ``window`` seconds. Two copies further apart than the
+    window (a publisher stalled that long) are both delivered: at least once holds.
+
+    Example::
+
+        >>> f = OverlapFilter(window=10.0, clock=lambda: 0.0)
+        >>> old = BusEvent(0, 4, "a", 9, "TYPING_START", b'{"t":"TYPING_START","s":9,"op":0,"d":{"x":1}}', 0)
+        >>> new = BusEvent(1, 8, "b", 3, "TYPING_START", b'{"t":"TYPING_START","s":3,"op":0,"d":{"x":1}}', 1)
+        >>> f.admit(old), f.admit(new), f.overlapping
+        (True, False, True)
+    """
+
+    __slots__ = ("clock", "contents", "generation", "last_seen", "limit", "overlapping", "recent", "window")
+
+    def __init__(
+        self,
+        window: float = OVERLAP_WINDOW,
+        *,
+        limit: int = OVERLAP_CONTENTS,
+        recent: int = OVERLAP_RECENT,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.window = window
+        self.limit = limit
+        self.clock = clock
+        #: The one generation seen, outside an overlap.
+        self.generation: int | None = None
+        self.recent: deque[BusEvent] = deque(maxlen=recent)
+        self.overlapping = False
+        #: During an overlap: generation -> when last seen; digest -> [first seen, counts].
+        self.last_seen: dict[int, float] = {}
+        self.contents: OrderedDict[bytes, tuple[float, dict[int, int]]] = OrderedDict()
+
+    def admit(self, event: BusEvent) -> bool:
+        """True to deliver ``event``, False for a copy already delivered from another
+        generation."""
+        if not self.overlapping:
+            generation = event.generation
+            if generation == self.generation or self.generation is None:
+                self.generation = generation
+                self.recent.append(event)
+                return True
+            self._begin(event)
+        return self._count(event, self.clock())
+
+    def _begin(self, first: BusEvent) -> None:
+        now = self.clock()
+        self.overlapping = True
+        assert self.generation is not None
+        self.last_seen = {self.generation: now, first.generation: now}
+        since = first.published_at - self.window
+        for earlier in self.recent:
+            if earlier.published_at >= since:
+                self._count(earlier, now)
+        self.recent.clear()
+
+    def _count(self, event: BusEvent, now: float) -> bool:
+        generation = event.generation
+        last_seen = self.last_seen
+        last_seen[generation] = now
+        contents = self.contents
+        while contents:  # forget what is older than the window, then past the bound
+            first = next(iter(contents.values()))[0]
+            if now - first <= self.window and len(contents) < self.limit:
+                break
+            contents.popitem(last=False)
+        digest = content_digest(event.name, event.payload)
+        entry = contents.get(digest)
+        if entry is None:
+            contents[digest] = (now, {generation: 1})
+            admitted = True
+        else:
+            counts = entry[1]
+            mine = counts.get(generation, 0) + 1
+            counts[generation] = mine
+            admitted = mine > max((c for g, c in counts.items() if g != generation), default=0)
+        stale = [g for g, seen in last_seen.items() if now - seen > self.window]
+        for g in stale:
+            del last_seen[g]
+        if stale and len(last_seen) == 1:  # one generation left: the overlap is over
+            self.overlapping = False
+            self.generation = generation
+            self.contents = OrderedDict()
+            self.last_seen = {}
+        return admitted
+
+
 class Bus(reactivex.Observable[Event]):
     """Events from the bus as an Observable, and :attr:`sender` for commands back.
 
@@ -115,9 +263,19 @@ class Bus(reactivex.Observable[Event]):
         group: ``None`` for fan-out, or the name of a work-sharing group.
         consumer: this consumer's name within its group (default host-pid-random).
         total: the shard total, for routing commands (learned from events otherwise).
+        overlap_window: resharding (see :class:`OverlapFilter`): seconds within which
+            two generations' copies of one dispatch are recognised as one.
     """
 
-    def __init__(self, broker: Broker, *, group: str | None = None, consumer: str | None = None, total: int | None = None) -> None:
+    def __init__(
+        self,
+        broker: Broker,
+        *,
+        group: str | None = None,
+        consumer: str | None = None,
+        total: int | None = None,
+        overlap_window: float = OVERLAP_WINDOW,
+    ) -> None:
         super().__init__()
         self.broker = broker
         self.group = group
@@ -125,8 +283,10 @@ class Bus(reactivex.Observable[Event]):
         self.total = total
         self._tasks: set[asyncio.Task[None]] = set()
         self.sender = BusSender(self)
-        #: Counters: delivered (to observers), duplicates (dropped), malformed.
-        self.stats = {"delivered": 0, "duplicates": 0, "failed_handlers": 0}
+        self.overlap_window = overlap_window
+        #: Counters: delivered (to observers), duplicates (dropped by key), copies
+        #: (dropped by content during a reshard's overlap), failed handlers.
+        self.stats = {"delivered": 0, "duplicates": 0, "copies": 0, "failed_handlers": 0}
 
     def _subscribe_core(self, observer: abc.ObserverBase[Event], scheduler: abc.SchedulerBase | None = None) -> abc.DisposableBase:
         return self.subscribe_flags(observer, EventTypeFlags.all())
@@ -220,6 +380,7 @@ class Bus(reactivex.Observable[Event]):
         after a broker failure; ends when cancelled or when no observer is left."""
         names = names_for(flags)
         seen = _Seen(DEDUP_KEYS)
+        overlap = OverlapFilter(self.overlap_window)
         delay = RESUBSCRIBE_FIRST
         try:
             while fanout:
@@ -230,6 +391,10 @@ class Bus(reactivex.Observable[Event]):
                             delay = RESUBSCRIBE_FIRST
                             if not seen.add(delivery.event.key):
                                 self.stats["duplicates"] += 1
+                                await delivery.ack()
+                                continue
+                            if not overlap.admit(delivery.event):
+                                self.stats["copies"] += 1
                                 await delivery.ack()
                                 continue
                             if on_delivery is not None:

@@ -74,7 +74,10 @@ class Publisher:
     Args:
         broker: where to publish.
         flags: the dispatch types to forward (default: every dispatch).
-        generation: the shard generation these shards belong to (resharding).
+        generation: the shard generation these shards belong to (resharding); for a
+            cluster ``Member`` each shard's own generation is used (it holds two
+            during a reshard: :meth:`Member.generation_of
+            <rxgateway.cluster.member.Member.generation_of>`).
         on_error: called with each :class:`~rxgateway.errors.BusError` (a broker down,
             events dropped at the bound); logged in any case.
     """
@@ -96,6 +99,9 @@ class Publisher:
         self._pending: deque[BusEvent] = deque()
         self._sessions: dict[ShardId, str] = {}
         self._lookups: list[Callable[[ShardId], str | None]] = []
+        self._generation_lookups: list[Callable[[ShardId], int]] = []
+        #: Each shard's generation, learned once per shard id (number and total).
+        self._generations: dict[ShardId, int] = {}
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._idle: asyncio.Event | None = None
@@ -117,6 +123,10 @@ class Publisher:
                 disposables.add(shard.add_frame_sink(self._sink))
         lookup = _session_lookup(source)
         self._lookups.append(lookup)
+        generation_of = getattr(source, "generation_of", None)
+        if generation_of is not None:
+            self._generation_lookups.append(generation_of)
+            disposables.add(Disposable(lambda: self._generation_lookups.remove(generation_of)))
         disposables.add(Disposable(lambda: self._lookups.remove(lookup) if lookup in self._lookups else None))
         self._ensure_task()
         return disposables
@@ -130,6 +140,13 @@ class Publisher:
             if found is not None:
                 return found
         return None
+
+    def _generation_of(self, shard: ShardId) -> int:
+        generation = self._generation
+        for lookup in self._generation_lookups:
+            generation = lookup(shard)
+        self._generations[shard] = generation
+        return generation
 
     def _sink(self, shard: ShardId, _time_ns: int, payload: bytes) -> None:
         """A payload a shard accepted: queue it if it is a wanted dispatch. The hot
@@ -152,6 +169,7 @@ class Publisher:
                     session_id = None
                 if isinstance(session_id, str):
                     self._sessions[shard] = session_id
+                self._generations.pop(shard, None)  # a new session: its generation is asked again
         if not bit & self._flags:
             return
         session = self._session(shard)
@@ -159,7 +177,10 @@ class Publisher:
             log.error("shard %s: a %s with no known session was not published", shard, name)
             self.stats["dropped"] += 1
             return
-        event = BusEvent(shard.number, shard.total, session, sequence, name, payload, self._generation, time.time())
+        generation = self._generations.get(shard)
+        if generation is None:
+            generation = self._generation_of(shard)
+        event = BusEvent(shard.number, shard.total, session, sequence, name, payload, generation, time.time())
         pending = self._pending
         if len(pending) >= self._max_pending:
             pending.popleft()

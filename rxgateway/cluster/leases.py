@@ -38,6 +38,7 @@ __all__ = [
     "let_go_margin",
     "plan",
     "renew_interval",
+    "reshard_target",
 ]
 
 #: Seconds a lease lasts without renewal. A member that dies loses its shards after
@@ -166,3 +167,21 @@ class LeaseClock:
     def forget(self) -> None:
         """The member let go of everything: nothing is trusted until the next renewal."""
         self.valid_until = None
+
+
+def reshard_target(recommended: int, current: int, max_concurrency: int) -> int | None:
+    """The total to reshard to when Discord recommends ``recommended`` shards and the
+    cluster runs ``current``: ``None`` unless more are recommended; rounded up to a
+    multiple of ``max_concurrency`` when it is above 1 (large-bot sharding: another
+    count is refused with 4010).
+
+    Example::
+
+        >>> reshard_target(9, 8, 1), reshard_target(8, 8, 1), reshard_target(20, 16, 16)
+        (9, None, 32)
+    """
+    if recommended <= current:
+        return None
+    factor = max(1, max_concurrency)
+    target = -(-recommended // factor) * factor
+    return target if target > current else None

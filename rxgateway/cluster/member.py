@@ -17,6 +17,23 @@ the same Redis, ``app`` and shard total. Together they hold every shard exactly 
   returns (a Redis restarted empty gives holders a grace to re-take theirs first).
 - **Leaving.** :meth:`Member.close` (SIGTERM in ``rxgateway cluster run``) hands
   every shard off the same way, so a rolling restart costs no Identify.
+- **Resharding** (zero downtime; reference/scaling.md §3.4). ``rxgateway cluster
+  reshard --total N`` (:func:`~rxgateway.cluster.lease_table.start_reshard`, or the
+  opt-in ``auto_reshard`` check of ``GET /gateway/bot``) writes a pending generation
+  ``g+1`` of ``N`` shards next to the running one, once the identify budget is known
+  to cover ``N`` plus the queue's floor. At its next renewal every member also holds
+  its fair share of the new generation (its own leases and session records, the same
+  shared identify queue), and records each new shard that became Active; the call
+  that completes the set switches ``{app}:config`` atomically. Each member then moves
+  its local subscribers to the new shards and closes the old ones with
+  ``CloseFrame.NORMAL`` (those sessions are over) and releases their leases. A
+  member that joins meanwhile, given either total, takes part in both generations.
+  Until the switch, a member's Observable delivers the running (old) generation's
+  events only, then the new one's: a subscriber never gets both copies of a
+  dispatch from one member, and a member's view of the cluster moves once. Frame
+  sinks (the bus's publisher) get both generations, tagged with each shard's
+  generation (:meth:`Member.generation_of`); the bus consumer drops the second copy
+  by content (:class:`~rxgateway.bus.bus.OverlapFilter`).
 
 Events: subscribing to a member subscribes to every shard it holds now and later, with
 the same flags (``member.pipe(on(flags))`` pushes the flags down to each shard); a
@@ -61,8 +78,9 @@ from ..protocol.shard_id import ShardId
 from ..sender import command_targets
 from ..queue import InMemoryQueue
 from ..shard import CLOSE_TIMEOUT, FrameSink, Shard
-from .lease_table import LeaseTable, TotalMismatchError
-from .leases import LEASE_TTL, RETRY_INTERVAL, LeaseClock, fair_share, plan, renew_interval
+from .lease_table import LeaseTable, Shape, TotalMismatchError, read_shape
+from .lease_table import ReshardError, start_reshard
+from .leases import LEASE_TTL, RETRY_INTERVAL, LeaseClock, fair_share, plan, renew_interval, reshard_target
 from .redis_link import DEFAULT_APP, Keys, connect, redact_url
 from .redis_queue import RedisQueue
 from .redis_store import RedisSessionStore
@@ -99,6 +117,23 @@ class _Attachment:
         self.per_shard: dict[int, abc.DisposableBase] = {}
 
 
+class _Generation:
+    """The shards of one shard generation this member holds, and what they share."""
+
+    __slots__ = ("active_sent", "config", "number", "shards", "total")
+
+    def __init__(self, number: int, total: int, config: Config) -> None:
+        self.number = number
+        self.total = total
+        self.config = config
+        self.shards: dict[int, Shard] = {}
+        #: Shards of a pending generation already recorded as Active in Redis.
+        self.active_sent: set[int] = set()
+
+    def __repr__(self) -> str:
+        return f"generation {self.number} ({self.total} shards)"
+
+
 class Member(reactivex.Observable[Event]):
     """One process's part of a cluster on Redis; an Observable of its shards' events.
 
@@ -115,6 +150,9 @@ class Member(reactivex.Observable[Event]):
         lease_ttl: seconds a lease lasts unrenewed: the failover time.
         fetch_limits: ask ``GET /gateway/bot`` for the session-start limit at start
             (the queue's ``max_concurrency`` and daily budget).
+        auto_reshard: check ``GET /gateway/bot`` every this many seconds (opt-in) and
+            start a reshard when Discord recommends more shards than the cluster runs
+            (rounded up to a multiple of ``max_concurrency``: large-bot sharding).
     """
 
     def __init__(
@@ -127,6 +165,7 @@ class Member(reactivex.Observable[Event]):
         member_id: str | None = None,
         lease_ttl: float = LEASE_TTL,
         fetch_limits: bool = True,
+        auto_reshard: float | None = None,
     ) -> None:
         super().__init__()
         if total is not None and total < 1:
@@ -143,13 +182,27 @@ class Member(reactivex.Observable[Event]):
         if config.session_store is None:
             changes["session_store"] = RedisSessionStore(self._redis, app=app, owner=self.id)
         self._config = config.replace(**changes) if changes else config
+        self._app = app
         self._total = total
+        self._expected_total = total
         self._fetch_limits = fetch_limits
-        self._shards: dict[int, Shard] = {}
+        #: Session stores made here, by generation (0 is the config's own).
+        self._stores: dict[int, RedisSessionStore] = {}
+        if isinstance(self._config.session_store, RedisSessionStore) and "session_store" in changes:
+            self._stores[0] = self._config.session_store
+        #: The running generation (its shard total is ``self._total``) and, during a
+        #: reshard, the pending one (see :meth:`_follow`).
+        self._cur = _Generation(0, total or 1, self._config)
+        self._next: _Generation | None = None
+        self._generation_by_total: dict[int, int] = {}
+        self._checked = False
+        self._wake = asyncio.Event()
+        self._auto_reshard = auto_reshard
+        self._next_auto: float | None = None
         self._attachments: list[_Attachment] = []
         #: Frame sinks given to every shard held, now and later (see add_frame_sink).
         self._frame_sinks: list[FrameSink] = []
-        self._sink_disposables: dict[int, list[abc.DisposableBase]] = {}
+        self._sink_disposables: dict[tuple[int, int], list[abc.DisposableBase]] = {}
         self._state_fanout = Fanout(f"member {self.id} states")
         self._http: aiohttp.ClientSession | None = None
         self._loop_task: asyncio.Task[None] | None = None
@@ -162,14 +215,45 @@ class Member(reactivex.Observable[Event]):
         self._failovers = 0
         self.sender = MemberSender(self)
         #: Shards claimed / handed off / let go since start (for dashboards).
-        self.counters = {"claimed": 0, "handed_off": 0, "let_go": 0, "lost": 0, "forwarded": 0}
+        self.counters = {
+            "claimed": 0, "handed_off": 0, "let_go": 0, "lost": 0, "forwarded": 0, "switches": 0, "retired": 0,
+        }  # fmt: skip
+        #: When the last switch to a new generation was seen here (loop time), for tests.
+        self.switched_at: float | None = None
 
     # ----------------------------------------------------------------- views
 
     @property
     def total(self) -> int | None:
-        """The cluster's shard total (known once started)."""
+        """The cluster's shard total (known once started): the running generation's."""
         return self._total
+
+    @property
+    def _shards(self) -> dict[int, Shard]:
+        return self._cur.shards
+
+    @property
+    def generation(self) -> int:
+        """The running shard generation (0 until the cluster first resharded)."""
+        return self._cur.number
+
+    @property
+    def pending(self) -> tuple[int, int] | None:
+        """``(generation, total)`` of a reshard under way, else ``None``."""
+        nxt = self._next
+        return None if nxt is None else (nxt.number, nxt.total)
+
+    @property
+    def pending_shards(self) -> dict[int, Shard]:
+        """The shards of the pending generation held now (a copy; empty outside a reshard)."""
+        return dict(self._next.shards) if self._next is not None else {}
+
+    def generation_of(self, shard: ShardId) -> int:
+        """The generation ``shard`` (number and total) belongs to in this cluster."""
+        return self._generation_by_total.get(shard.total, self._cur.number)
+
+    def _generations(self) -> list[_Generation]:
+        return [self._cur] if self._next is None else [self._cur, self._next]
 
     @property
     def config(self) -> Config:
@@ -204,7 +288,8 @@ class Member(reactivex.Observable[Event]):
         return reactivex.create(subscribe)
 
     def _state_map(self) -> dict[ShardId, ShardState]:
-        return {shard.id: shard.state for _, shard in sorted(self._shards.items())}
+        """Every shard held, of the running generation and of a pending one."""
+        return {shard.id: shard.state for gen in self._generations() for _, shard in sorted(gen.shards.items())}
 
     # ------------------------------------------------------------- subscribing
 
@@ -272,28 +357,36 @@ class Member(reactivex.Observable[Event]):
         :meth:`Shard.add_frame_sink <rxgateway.shard.Shard.add_frame_sink>`): how a
         recorder or the bus's publisher follows the shards as leases move."""
         self._frame_sinks.append(sink)
-        for number, shard in self._shards.items():
-            self._sink_disposables.setdefault(number, []).append(shard.add_frame_sink(sink))
+        for gen in self._generations():
+            for number, shard in gen.shards.items():
+                self._sink_disposables.setdefault((gen.number, number), []).append(shard.add_frame_sink(sink))
 
         def remove() -> None:
             if sink in self._frame_sinks:
                 self._frame_sinks.remove(sink)
-            for number, shard in self._shards.items():  # rebuild: the others stay
-                for disposable in self._sink_disposables.pop(number, []):
-                    disposable.dispose()
-                self._sink_disposables[number] = [shard.add_frame_sink(s) for s in self._frame_sinks]
+            for gen in self._generations():
+                for number, shard in gen.shards.items():  # rebuild: the others stay
+                    for disposable in self._sink_disposables.pop((gen.number, number), []):
+                        disposable.dispose()
+                    self._sink_disposables[(gen.number, number)] = [shard.add_frame_sink(s) for s in self._frame_sinks]
 
         return Disposable(remove)
 
     def session_of(self, shard: ShardId) -> str | None:
         """The session id of ``shard`` if this member holds it and it has one."""
-        held = self._shards.get(shard.number)
-        session = held.session if held is not None else None
-        return session.id if session is not None else None
+        for gen in self._generations():
+            held = gen.shards.get(shard.number)
+            if held is not None and held.id == shard:
+                session = held.session
+                return session.id if session is not None else None
+        return None
 
-    def _detach_shard(self, number: int) -> None:
-        for sink_disposable in self._sink_disposables.pop(number, []):
+    def _detach_shard(self, number: int, gen: _Generation | None = None) -> None:
+        gen = gen or self._cur
+        for sink_disposable in self._sink_disposables.pop((gen.number, number), []):
             sink_disposable.dispose()
+        if gen is not self._cur:
+            return  # subscribers are attached to the running generation only
         for attachment in self._attachments:
             disposable = attachment.per_shard.pop(number, None)
             if disposable is not None:
@@ -314,6 +407,7 @@ class Member(reactivex.Observable[Event]):
     async def start(self) -> None:
         """Join the cluster: learn the total and limits, then hold a fair share until
         :meth:`close`. Returns once the member runs (its shards connect meanwhile)."""
+        # (the running generation and its total are learned from Redis here)
         if self._done is not None:
             raise RuntimeError(f"member {self.id} was already started")
         loop = asyncio.get_running_loop()
@@ -329,10 +423,12 @@ class Member(reactivex.Observable[Event]):
         self._inbox_task = loop.create_task(self._read_inbox(), name=f"member {self.id} inbox")
 
     async def _learn_limits(self) -> None:
-        if self._total is None:
-            existing: Any = await self._redis.hget(self._keys.config, "total")
-            if existing is not None:
-                self._total = int(existing)
+        shape = await read_shape(self._redis, self._keys)
+        if shape is not None and (self._total is None or shape.accepts(self._total)):
+            # The running generation, even for a member given a reshard's new total:
+            # it joins both (the first heartbeat checks a total that fits neither).
+            self._total = shape.total
+            self._set_current(_Generation(shape.generation, shape.total, self._config_for(shape.generation)))
         if not self._fetch_limits and self._total is not None:
             return
         info = await get_gateway_bot(self._config.token, api_url=self._config.api_url, session=self._http)
@@ -345,11 +441,32 @@ class Member(reactivex.Observable[Event]):
         )
         if self._total is None:
             self._total = info.shards
+        if shape is None or not shape.accepts(self._total):
+            self._set_current(_Generation(0, self._total, self._config_for(0)))
+
+    def _set_current(self, gen: _Generation) -> None:
+        self._cur = gen
+        self._total = gen.total
+        self._generation_by_total[gen.total] = gen.number
+
+    def _config_for(self, generation: int) -> Config:
+        """The config of one generation's shards: its own session records in Redis
+        (when the member made the store; a store handed in is shared, and keeps its
+        rule that a record of another total is never resumed)."""
+        if generation == 0 or not self.owns_store:
+            return self._config
+        store = self._stores.get(generation)
+        if store is None:
+            store = self._stores[generation] = RedisSessionStore(
+                self._redis, app=self._app, owner=self.id, generation=generation
+            )
+        return self._config.replace(session_store=store)
 
     def close(self) -> None:
         """Leave the cluster: hand every shard off (closed with ``CloseFrame.RESUME``,
         session saved, lease released) so other members resume them."""
         self._stop.set()
+        self._wake.set()
 
     async def closed(self) -> None:
         """Wait until the member has left; raises the fatal error that ended it."""
@@ -384,10 +501,13 @@ class Member(reactivex.Observable[Event]):
         try:
             while not self._stop.is_set():
                 delay = interval if await self._tick(loop) else RETRY_INTERVAL
+                if self._auto_reshard is not None and not self._stop.is_set():
+                    await self._check_recommendation(loop)
                 try:
-                    await asyncio.wait_for(self._stop.wait(), delay)
+                    await asyncio.wait_for(self._wake.wait(), delay)
                 except asyncio.TimeoutError:
                     pass
+                self._wake.clear()
         except Exception as exc:  # a bug of ours, or a fatal error: leave cleanly
             if self._error is None:
                 self._error = exc
@@ -396,74 +516,226 @@ class Member(reactivex.Observable[Event]):
             await self._leave()
 
     async def _tick(self, loop: asyncio.AbstractEventLoop) -> bool:
-        """One round: renew, then move towards the fair share. False if Redis failed."""
+        """One round: renew, follow the cluster's shape (a reshard), then move towards
+        the fair share of each generation held. False if Redis failed."""
         assert self._total is not None
-        held = sorted(self._shards)
+        cur, nxt = self._cur, self._next
+        held = sorted(cur.shards)
+        next_held = sorted(nxt.shards) if nxt is not None else []
         sent = loop.time()
+        total = self._expected_total if not self._checked and self._expected_total is not None else cur.total
         try:
-            beat = await asyncio.wait_for(self._table.heartbeat(held, self._total), self._clock.ttl / 4)
+            beat = await asyncio.wait_for(
+                self._table.heartbeat(
+                    held, total, generation=cur.number, next_held=next_held,
+                    next_generation=nxt.number if nxt is not None else 0, check=not self._checked,
+                ),
+                self._clock.ttl / 4,
+            )  # fmt: skip
         except TotalMismatchError:
             raise
         except Exception as exc:
             log.warning("member %s: cannot renew leases at %s: %r", self.id, self._where(), exc)
-            if self._shards and self._clock.must_let_go(loop.time()):
-                log.error("member %s: leases could expire: letting %d shards go", self.id, len(self._shards))
-                self.counters["let_go"] += len(self._shards)
-                await self._close_and_save(tuple(self._shards), "while Redis is unreachable")
+            held_now = sum(len(gen.shards) for gen in self._generations())
+            if held_now and self._clock.must_let_go(loop.time()):
+                log.error("member %s: leases could expire: letting %d shards go", self.id, held_now)
+                self.counters["let_go"] += held_now
+                for gen in self._generations():
+                    await self._close_and_save(tuple(gen.shards), "while Redis is unreachable", gen)
                 self._clock.forget()
             return False
+        self._checked = True
         self._clock.renewed(sent)
         self._members = beat.members
-        for number in beat.lost:
-            log.error("member %s: shard %d is held by another member now; closing it", self.id, number)
+        losses: list[tuple[_Generation, int]] = [(cur, n) for n in beat.lost]
+        if nxt is not None:
+            losses += [(nxt, n) for n in beat.next_lost]
+        for lost_gen, number in losses:
+            log.error("member %s: shard %d of %s is held by another member now; closing it", self.id, number, lost_gen)
             self.counters["lost"] += 1
-            await self._stop_shard(number)
-        step = plan(self._shards.keys(), fair_share(self._total, beat.members, self.id))
+            await self._stop_shard(number, lost_gen)
+        await self._follow(beat.shape)
+        for gen in self._generations():
+            if not await self._balance(gen, beat.members):
+                return False
+        if self._next is not None:
+            await self._report_active(self._next)
+        return True
+
+    async def _balance(self, gen: _Generation, members: tuple[str, ...]) -> bool:
+        """Claim or hand off shards of ``gen`` towards this member's fair share."""
+        step = plan(gen.shards.keys(), fair_share(gen.total, members, self.id))
         if step.release:
-            await self._hand_off(step.release)
+            await self._hand_off(step.release, gen)
         if step.claim:
-            candidates = [n for n in range(self._total) if n not in self._shards]
+            candidates = [n for n in range(gen.total) if n not in gen.shards]
             try:
-                claimed = await self._table.claim(candidates, step.claim)
+                claimed = await self._table.claim(candidates, step.claim, generation=gen.number)
             except Exception as exc:
                 log.warning("member %s: claiming shards failed: %r", self.id, exc)
                 return False
             for number in claimed:
-                await self._start_shard(number)
+                await self._start_shard(number, gen)
         return True
+
+    # ------------------------------------------------------------- resharding
+
+    async def _follow(self, shape: Shape) -> None:
+        """Follow the cluster's shape: start holding a pending generation, switch to
+        it once the cluster did, drop it if the reshard was cancelled, and catch up
+        with a generation this member missed."""
+        cur, nxt = self._cur, self._next
+        if shape.generation == cur.number:
+            if shape.next_generation is None or shape.next_total is None:
+                if nxt is not None:
+                    log.warning("member %s: the reshard to %s was cancelled; closing its shards", self.id, nxt)
+                    self._next = None
+                    await self._retire(nxt)
+                return
+            if nxt is not None and nxt.number == shape.next_generation:
+                return
+            if nxt is not None:  # another pending generation than ours: ours is void
+                self._next = None
+                await self._retire(nxt)
+            self._next = _Generation(shape.next_generation, shape.next_total, self._config_for(shape.next_generation))
+            self._generation_by_total[shape.next_total] = shape.next_generation
+            log.info("member %s: resharding from %s to %s", self.id, cur, self._next)
+            return
+        if nxt is not None and shape.generation == nxt.number:
+            await self._switch()
+            return
+        # A generation this member never held (it was cut off meanwhile): start over.
+        log.warning("member %s: the cluster runs generation %d; leaving %s", self.id, shape.generation, cur)
+        self._next = None
+        for gen in (cur, nxt):
+            if gen is not None:
+                await self._retire(gen)
+        self._set_current(_Generation(shape.generation, shape.total, self._config_for(shape.generation)))
+        await self._follow(shape)
+
+    async def _switch(self) -> None:
+        """The whole pending generation was Active: it becomes the running one. Local
+        subscribers move to its shards, then the old generation's shards are closed
+        with ``CloseFrame.NORMAL`` (their sessions are over) and their leases released."""
+        old, new = self._cur, self._next
+        assert new is not None
+        for attachment in self._attachments:
+            for disposable in attachment.per_shard.values():
+                disposable.dispose()
+            attachment.per_shard.clear()
+        self._next = None
+        self._set_current(new)
+        for attachment in list(self._attachments):
+            for number, shard in new.shards.items():
+                self._attach(attachment, number, shard)
+        self.counters["switches"] += 1
+        self.switched_at = asyncio.get_running_loop().time()
+        log.info("member %s: switched from %s to %s", self.id, old, new)
+        await self._retire(old)
+
+    async def _retire(self, gen: _Generation) -> None:
+        """Close every shard of ``gen`` for good (1000) and release their leases."""
+        numbers = tuple(gen.shards)
+        shards = [gen.shards.pop(n) for n in numbers]
+        for number in numbers:
+            self._detach_shard(number, gen)
+        for shard in shards:
+            shard.close(CloseFrame.NORMAL)
+        for shard in shards:
+            try:
+                async with asyncio.timeout(CLOSE_TIMEOUT + 5):
+                    await shard.closed()
+            except Exception as exc:
+                log.warning("member %s: shard %s ended with %r", self.id, shard.id, exc)
+        self.counters["retired"] += len(shards)
+        self._states_changed()
+        try:
+            await self._table.release(numbers, generation=gen.number)
+        except Exception as exc:  # they expire on their own
+            log.warning("member %s: releasing %s of %s failed (they expire): %r", self.id, list(numbers), gen, exc)
+
+    def _shard_state(self, gen: _Generation, number: int, state: ShardState) -> None:
+        self._states_changed()
+        if state == ShardState.ACTIVE and gen is self._next and number not in gen.active_sent:
+            self._spawn(self._report_active(gen))
+
+    async def _report_active(self, gen: _Generation) -> None:
+        """Record the Active shards of the pending ``gen`` in Redis; the call that
+        completes the set switches the cluster, and this member follows at once."""
+        numbers = [n for n, shard in gen.shards.items() if shard.state == ShardState.ACTIVE and n not in gen.active_sent]
+        if not numbers or self._next is not gen:
+            return
+        gen.active_sent.update(numbers)
+        try:
+            switched = await self._table.mark_active(gen.number, numbers)
+        except Exception as exc:
+            gen.active_sent.difference_update(numbers)  # told again at the next tick
+            log.warning("member %s: recording Active shards failed: %r", self.id, exc)
+            return
+        if switched:
+            log.info("member %s: every shard of %s is Active: the cluster switches", self.id, gen)
+            self._wake.set()  # follow at once; the others at their next renewal
+
+    async def _check_recommendation(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Opt-in (``auto_reshard``): start a reshard when Discord recommends more shards."""
+        now = loop.time()
+        assert self._auto_reshard is not None
+        if self._next_auto is not None and now < self._next_auto:
+            return
+        self._next_auto = now + self._auto_reshard
+        if self._next is not None:
+            return
+        try:
+            info = await get_gateway_bot(self._config.token, api_url=self._config.api_url, session=self._http)
+        except Exception as exc:
+            log.warning("member %s: GET /gateway/bot failed: %r", self.id, exc)
+            return
+        target = reshard_target(info.shards, self._cur.total, info.session_start_limit.max_concurrency)
+        if target is None:
+            return
+        try:
+            generation = await start_reshard(self._redis, self._keys, target)
+        except ReshardError as exc:
+            log.warning("member %s: no automatic reshard to %d shards: %s", self.id, target, exc)
+            return
+        log.info("member %s: Discord recommends %d shards: resharding to %d (generation %d)", self.id, info.shards, target, generation)
+        self._wake.set()
 
     def _where(self) -> str:
         return redact_url(self._url) if self._url else "redis"
 
-    async def _start_shard(self, number: int) -> None:
-        assert self._total is not None and self._http is not None
-        shard = Shard(ShardId(number, self._total), self._config)
-        self._shards[number] = shard
+    async def _start_shard(self, number: int, gen: _Generation | None = None) -> None:
+        assert self._http is not None
+        gen = gen or self._cur
+        shard = Shard(ShardId(number, gen.total), gen.config)
+        gen.shards[number] = shard
         self.counters["claimed"] += 1
-        for attachment in self._attachments:
-            self._attach(attachment, number, shard)
-        self._sink_disposables[number] = [shard.add_frame_sink(sink) for sink in self._frame_sinks]
-        shard.states.subscribe(lambda _state: self._states_changed(), lambda _e: None)
+        if gen is self._cur:  # a pending generation's events reach subscribers after the switch
+            for attachment in self._attachments:
+                self._attach(attachment, number, shard)
+        self._sink_disposables[(gen.number, number)] = [shard.add_frame_sink(sink) for sink in self._frame_sinks]
+        shard.states.subscribe(lambda state: self._shard_state(gen, number, state), lambda _e: None)
         try:
             await shard.start(http=self._http)
         except Exception:
             log.exception("member %s: shard %d did not start; releasing it", self.id, number)
-            self._shards.pop(number, None)
-            self._detach_shard(number)
-            await self._table.release([number])
+            gen.shards.pop(number, None)
+            self._detach_shard(number, gen)
+            await self._table.release([number], generation=gen.number)
         self._states_changed()
 
     def _states_changed(self) -> None:
         if self._state_fanout:
             self._state_fanout.deliver(ALL_BITS, self._state_map())
 
-    async def _stop_shard(self, number: int) -> None:
+    async def _stop_shard(self, number: int, gen: _Generation | None = None) -> None:
         """Close one shard with ``CloseFrame.RESUME`` and wait until it has ended (the
         shard saves its session to the store as it ends)."""
-        shard = self._shards.pop(number, None)
+        gen = gen or self._cur
+        shard = gen.shards.pop(number, None)
         if shard is None:
             return
-        self._detach_shard(number)
+        self._detach_shard(number, gen)
         # Saving is harmless even when another member holds the shard now: the store
         # never moves a session's sequence backwards.
         shard.close(CloseFrame.RESUME)
@@ -474,33 +746,42 @@ class Member(reactivex.Observable[Event]):
             log.warning("member %s: shard %d ended with %r", self.id, number, exc)
         self._states_changed()
 
-    async def _close_and_save(self, numbers: tuple[int, ...], why: str) -> None:
+    async def _close_and_save(self, numbers: tuple[int, ...], why: str, gen: _Generation | None = None) -> None:
         """Close these shards (RESUME) and wait until their sessions are written."""
-        await asyncio.gather(*(self._stop_shard(n) for n in numbers))
-        store = self._config.session_store
+        gen = gen or self._cur
+        await asyncio.gather(*(self._stop_shard(n, gen) for n in numbers))
+        store = gen.config.session_store
         if store is not None and numbers:
             try:
                 await store.flush()
             except Exception as exc:
                 log.error("member %s: saving sessions %s failed: %r", self.id, why, exc)
 
-    async def _hand_off(self, numbers: tuple[int, ...]) -> None:
+    async def _hand_off(self, numbers: tuple[int, ...], gen: _Generation | None = None) -> None:
         """Close, save, release: the next holder resumes."""
-        await self._close_and_save(numbers, "before handoff")
+        gen = gen or self._cur
+        await self._close_and_save(numbers, "before handoff", gen)
         try:
-            await self._table.release(numbers)
+            await self._table.release(numbers, generation=gen.number)
         except Exception as exc:  # they expire on their own
             log.warning("member %s: releasing %s failed (they expire): %r", self.id, list(numbers), exc)
         self.counters["handed_off"] += len(numbers)
-        log.info("member %s: handed off shards %s", self.id, list(numbers))
+        log.info("member %s: handed off shards %s of %s", self.id, list(numbers), gen)
 
     async def _leave(self) -> None:
         """Hand every shard off, leave the member list, end every task."""
         try:
-            numbers = tuple(self._shards)
-            await self._close_and_save(numbers, "on leaving")
+            cur, nxt = self._cur, self._next
+            numbers = tuple(cur.shards)
+            next_numbers = tuple(nxt.shards) if nxt is not None else ()
+            await self._close_and_save(numbers, "on leaving", cur)
+            if nxt is not None:
+                await self._close_and_save(next_numbers, "on leaving", nxt)
             try:
-                await self._table.leave(numbers)
+                await self._table.leave(
+                    numbers, generation=cur.number, next_shards=next_numbers,
+                    next_generation=nxt.number if nxt is not None else 0,
+                )  # fmt: skip
             except Exception as exc:
                 log.warning("member %s: leaving the member list failed (it expires): %r", self.id, exc)
             if self._inbox_task is not None:
@@ -535,6 +816,9 @@ class Member(reactivex.Observable[Event]):
             store = self._config.session_store
             if store is not None and self.owns_store:
                 await store.aclose()
+            for generation, own in self._stores.items():
+                if own is not store:
+                    await own.aclose()
             queue = self._config.queue
             aclose = getattr(queue, "aclose", None)
             if aclose is not None and isinstance(queue, RedisQueue) and self.owns_queue:
@@ -621,7 +905,7 @@ class Member(reactivex.Observable[Event]):
             shard.sender.send(data)
             return self.id
         try:
-            holder = await self._table.holder(number)
+            holder = await self._table.holder(number, generation=self._cur.number)
             if holder is None:
                 raise CommandsNotSentError(f"shard {number} is held by no member right now (a failover may be under way)")
             if holder == self.id:  # claimed between the two looks

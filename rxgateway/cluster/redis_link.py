@@ -94,6 +94,10 @@ def connect(url: str, **options: Any) -> Redis:
     return client
 
 
+def _gen(generation: int) -> str:
+    return "" if generation == 0 else f"g{generation}:"
+
+
 class Keys:
     """The names of one application's keys in Redis.
 
@@ -142,18 +146,32 @@ class Keys:
         return f"{self.prefix}idq:audit"
 
     # Sessions.
-    def session(self, shard: int) -> str:
-        """The saved session of shard ``shard`` (a hash)."""
-        return f"{self.prefix}session:{shard}"
+    def session(self, shard: int, generation: int = 0) -> str:
+        """The saved session of shard ``shard`` (a hash) of shard generation
+        ``generation`` (generation 0 keeps the plain name; see resharding)."""
+        return f"{self.prefix}session:{_gen(generation)}{shard}"
 
     @property
     def sessions_pattern(self) -> str:
         return f"{self.prefix}session:*"
 
     # Leases and members.
-    def lease(self, shard: int) -> str:
-        """Who holds shard ``shard`` (a string with a TTL)."""
-        return f"{self.prefix}lease:{shard}"
+    def lease(self, shard: int, generation: int = 0) -> str:
+        """Who holds shard ``shard`` of generation ``generation`` (a string with a
+        TTL). Generation 0 keeps the plain name, so a cluster that never resharded
+        keeps its keys.
+
+        Example::
+
+            >>> Keys("mybot").lease(3, 2)
+            '{mybot}:lease:g2:3'
+        """
+        return f"{self.prefix}lease:{_gen(generation)}{shard}"
+
+    def active(self, generation: int) -> str:
+        """The shards of a pending generation that were Active once (a set): the
+        switch happens when it has every shard of the new total."""
+        return f"{self.prefix}active:g{generation}"
 
     @property
     def members(self) -> str:
@@ -168,7 +186,8 @@ class Keys:
 
     @property
     def config(self) -> str:
-        """The cluster's shape (a hash: total)."""
+        """The cluster's shape (a hash: ``total``, ``generation``; during a reshard
+        also ``next_total``, ``next_generation``)."""
         return f"{self.prefix}config"
 
     def inbox(self, member: str) -> str:

@@ -80,6 +80,9 @@ class RedisSessionStore(BatchingStore):
             default the record's own (``host:pid`` of the process that saved it).
         interval: seconds between two batched writes (default 1 s).
         max_age: the records' TTL in seconds (default 10 min).
+        generation: the shard generation whose sessions these are (resharding: two
+            generations run side by side, each with its own records; 0 keeps the
+            plain key names).
     """
 
     def __init__(
@@ -90,9 +93,11 @@ class RedisSessionStore(BatchingStore):
         owner: str | None = None,
         interval: float = SAVE_INTERVAL,
         max_age: float = SESSION_MAX_AGE,
+        generation: int = 0,
     ) -> None:
         super().__init__(interval=interval, max_age=max_age)
         self.keys = Keys(app)
+        self.generation = generation
         self.owner = owner
         self._url = redis if isinstance(redis, str) else None
         self._redis: Redis = connect(redis) if isinstance(redis, str) else redis
@@ -100,7 +105,7 @@ class RedisSessionStore(BatchingStore):
 
     async def _read(self, number: int) -> SessionRecord | None:
         try:
-            raw: Any = await self._redis.hgetall(self.keys.session(number))
+            raw: Any = await self._redis.hgetall(self.keys.session(number, self.generation))
         except Exception as exc:
             raise SessionStoreError(f"{self!r}: reading the session of shard {number} failed: {exc!r}") from exc
         if not raw:
@@ -124,7 +129,7 @@ class RedisSessionStore(BatchingStore):
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for number, record in batch.items():
-                    key = self.keys.session(number)
+                    key = self.keys.session(number, self.generation)
                     if record is None:
                         pipe.delete(key)
                         continue

@@ -28,8 +28,20 @@ async def cluster_status(redis: Redis, *, app: str) -> dict[str, Any]:
     keys = Keys(app)
     now_s, now_us = await redis.time()
     now_ms = int(now_s) * 1000 + int(now_us) // 1000
-    total_raw: Any = await redis.hget(keys.config, "total")
-    total = int(total_raw) if total_raw is not None else 0
+    shape: Any = await redis.hmget(keys.config, ["total", "generation", "next_total", "next_generation"])
+    total = int(shape[0]) if shape[0] is not None else 0
+    generation = int(shape[1]) if shape[1] is not None else 0
+    reshard: dict[str, Any] | None = None
+    if shape[2] is not None and shape[3] is not None:
+        next_total, next_generation = int(shape[2]), int(shape[3])
+        next_holders: Any = await redis.mget([keys.lease(n, next_generation) for n in range(next_total)])
+        active: Any = await redis.scard(keys.active(next_generation))
+        reshard = {
+            "total": next_total,
+            "generation": next_generation,
+            "held": sum(1 for h in next_holders if h is not None),
+            "active": int(active),
+        }
     members_raw: Any = await redis.zrange(keys.members, 0, -1, withscores=True)
     members = {
         _text(member): {"alive_for_s": round((score - now_ms) / 1000, 1), "shards": []}
@@ -38,7 +50,7 @@ async def cluster_status(redis: Redis, *, app: str) -> dict[str, Any]:
     }
     leases: dict[str, str | None] = {}
     if total:
-        holders: Any = await redis.mget([keys.lease(n) for n in range(total)])
+        holders: Any = await redis.mget([keys.lease(n, generation) for n in range(total)])
         for n, holder in enumerate(holders):
             name = None if holder is None else _text(holder)
             leases[str(n)] = name
@@ -46,7 +58,7 @@ async def cluster_status(redis: Redis, *, app: str) -> dict[str, Any]:
                 members[name]["shards"].append(n)
     sessions: dict[str, dict[str, Any]] = {}
     for n in range(total):
-        record: Any = await redis.hgetall(keys.session(n))
+        record: Any = await redis.hgetall(keys.session(n, generation))
         if record:
             fields = {_text(k): _text(v) for k, v in record.items()}
             if "session_id" in fields:
@@ -60,6 +72,8 @@ async def cluster_status(redis: Redis, *, app: str) -> dict[str, Any]:
     return {
         "app": app,
         "total": total,
+        "generation": generation,
+        "reshard": reshard,
         "members": members,
         "leases": leases,
         "free": [int(n) for n, holder in leases.items() if holder is None],
@@ -71,6 +85,14 @@ async def cluster_status(redis: Redis, *, app: str) -> dict[str, Any]:
 def format_status(report: dict[str, Any]) -> str:
     """The report as a few readable lines."""
     lines = [f"cluster {report['app']!r}: {report['total']} shards, {len(report['members'])} members"]
+    reshard = report.get("reshard")
+    if report.get("generation"):
+        lines[0] += f", generation {report['generation']}"
+    if reshard:
+        lines.append(
+            f"  resharding to {reshard['total']} shards (generation {reshard['generation']}): "
+            f"{reshard['held']} held, {reshard['active']} were Active"
+        )
     for member, info in sorted(report["members"].items()):
         shards = ",".join(str(n) for n in info["shards"]) or "-"
         lines.append(f"  {member}: {len(info['shards'])} shards ({shards}), alive for {info['alive_for_s']} s more")

@@ -208,6 +208,22 @@ class GatewayEmulator:
             await asyncio.sleep(SWEEP_INTERVAL_S)
             self.state.sessions.sweep(self.state.clock())
 
+    # -- sharding ----------------------------------------------------------------
+
+    def recommend_shards(self, shards: int) -> None:
+        """Change the shard count ``GET /gateway/bot`` recommends, at runtime (as
+        Discord does when a bot grows). Sessions of any shard count keep being served
+        side by side, each routed by its own count (a reshard's two generations).
+
+        Example::
+
+            emu.recommend_shards(8)    # GET /gateway/bot now answers "shards": 8
+        """
+        if isinstance(shards, bool) or not isinstance(shards, int) or shards < 1:
+            raise ValueError(f"the recommended shard count must be a positive integer, got {shards!r}")
+        self.config = dataclasses.replace(self.config, shards=shards)
+        self.state.config = self.config
+
     # -- traffic -----------------------------------------------------------------
 
     def dispatch(self, t: str, d: dict[str, Any]) -> None:

@@ -4,6 +4,7 @@
 
     rxgateway cluster run --redis URL [--total N] [--app NAME]   # hold a fair share
     rxgateway cluster status --redis URL [--app NAME]            # members, leases, budget
+    rxgateway cluster reshard --redis URL --total N [--app NAME] # a new shard generation
 
 The token comes from ``DISCORD_TOKEN`` (never from the command line, where other
 users of the machine could read it); a Redis password in the URL is never printed.
@@ -74,9 +75,32 @@ def add_cluster_arguments(commands: Any) -> None:
     run.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus /metrics on this port (0: any; needs rxgateway[metrics])")
     run.add_argument("--metrics-host", default="127.0.0.1", help="the address /metrics listens on (default 127.0.0.1)")
 
+    run.add_argument(
+        "--auto-reshard-every",
+        type=float,
+        default=None,
+        metavar="S",
+        help="check GET /gateway/bot every S seconds and reshard when Discord recommends more shards (opt-in)",
+    )
+
     status = sub.add_parser("status", help="members, leases, sessions and the identify budget, as Redis has them")
     _common(status)
     status.add_argument("--json", action="store_true", help="print JSON")
+
+    reshard = sub.add_parser(
+        "reshard",
+        help="move the running cluster to another shard total, with no downtime",
+        description=(
+            "Start a new generation of N shards alongside the running one: the members identify it "
+            "through the shared queue, switch once every new shard is Active, and close the old "
+            "generation (1000). Refused when the identify budget in Redis has less than N plus the "
+            "queue's safety floor left."
+        ),
+    )
+    _common(reshard)
+    reshard.add_argument("--total", type=int, default=None, help="the new shard total")
+    reshard.add_argument("--floor", type=int, default=None, help="identifies to keep unspent (default: 5%% of the daily total)")
+    reshard.add_argument("--cancel", action="store_true", help="drop a pending reshard (its shards are closed)")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -91,6 +115,8 @@ def run_cluster(args: argparse.Namespace) -> int:
     try:
         if args.cluster_command == "status":
             return asyncio.run(_status(args))
+        if args.cluster_command == "reshard":
+            return asyncio.run(_reshard(args))
         return asyncio.run(_run_member(args))
     except ValueError as exc:
         print(f"rxgateway: {exc}", file=sys.stderr)
@@ -118,6 +144,33 @@ async def _status(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2, sort_keys=True))
     else:
         print(format_status(report))
+    return EXIT_OK
+
+
+async def _reshard(args: argparse.Namespace) -> int:
+    from ..cluster.lease_table import ReshardError, cancel_reshard, start_reshard
+    from ..cluster.redis_link import DEFAULT_APP, Keys, connect, redact_url
+
+    if not args.cancel and args.total is None:
+        print("rxgateway: reshard needs --total N (or --cancel)", file=sys.stderr)
+        return EXIT_USAGE
+    app = args.app or DEFAULT_APP
+    client = connect(args.redis)
+    try:
+        if args.cancel:
+            dropped = await cancel_reshard(client, Keys(app))
+            print(f"cluster {app!r}: " + ("the pending reshard was cancelled" if dropped else "no reshard was pending"))
+            return EXIT_OK
+        generation = await start_reshard(client, Keys(app), args.total, floor=args.floor)
+    except ReshardError as exc:
+        print(f"rxgateway: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as exc:
+        print(f"rxgateway: cannot reach the cluster at {redact_url(args.redis)}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        await client.aclose()
+    print(f"cluster {app!r}: resharding to {args.total} shards (generation {generation}); the members start it at their next renewal")
     return EXIT_OK
 
 
@@ -149,6 +202,8 @@ async def _run_member(args: argparse.Namespace) -> int:
         member_options["member_id"] = args.member_id
     if args.lease_ttl is not None:
         member_options["lease_ttl"] = args.lease_ttl
+    if args.auto_reshard_every is not None:
+        member_options["auto_reshard"] = args.auto_reshard_every
     if args.identify_interval is not None or args.identify_margin is not None:
         queue_options: dict[str, Any] = {"app": app}
         if args.identify_interval is not None:
@@ -271,6 +326,18 @@ async def _close_metrics(server: Any, queue: Any) -> None:
         await queue.aclose()
 
 
+def _pending_status(member: Any) -> dict[str, Any] | None:
+    """The pending generation's shards held here and their states, during a reshard."""
+    pending = member.pending
+    if pending is None:
+        return None
+    shards = member.pending_shards
+    states: dict[str, int] = {}
+    for shard in shards.values():
+        states[str(shard.state)] = states.get(str(shard.state), 0) + 1
+    return {"generation": pending[0], "total": pending[1], "holds": sorted(shards), "states": states}
+
+
 def _print_status(member: Any, as_json: bool, started: float, *, final: bool = False) -> None:
     shards = member.shards
     states: dict[str, int] = {}
@@ -282,6 +349,9 @@ def _print_status(member: Any, as_json: bool, started: float, *, final: bool = F
         "members": len(member.members),
         "holds": sorted(shards),
         "states": states,
+        "generation": member.generation,
+        "total": member.total,
+        "pending": _pending_status(member),
         "counters": member.counters,
         "final": final,
     }
