@@ -334,6 +334,7 @@ class Bus(reactivex.Observable[Event]):
                 log.exception("bus %s: a handler raised; the event will be delivered again", self.broker.app)
                 await delivery.retry()
             else:
+                self.stats["delivered"] += 1
                 await delivery.ack()
             finally:
                 slots.release()
