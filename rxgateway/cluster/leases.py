@@ -113,9 +113,10 @@ class Plan:
     release: tuple[int, ...]
 
 
-def plan(held: Collection[int], share: int) -> Plan:
-    """Move ``held`` towards ``share`` shards: claim what is missing (free shards are
-    found in Redis, lowest first), hand off the highest held ones while over.
+def plan(held: Collection[int], share: int, batch: int | None = None) -> Plan:
+    """Move ``held`` towards ``share`` shards: claim what is missing, at most ``batch``
+    at a time (free shards are found in Redis, lowest first), hand off the highest
+    held ones while over.
 
     Example::
 
@@ -123,7 +124,8 @@ def plan(held: Collection[int], share: int) -> Plan:
         Plan(claim=0, release=())
     """
     if len(held) < share:
-        return Plan(share - len(held), ())
+        missing = share - len(held)
+        return Plan(missing if batch is None else min(missing, batch), ())
     return Plan(0, tuple(sorted(held, reverse=True)[: len(held) - share]))
 
 

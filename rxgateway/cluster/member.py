@@ -92,6 +92,15 @@ __all__ = ["Member", "MemberSender"]
 
 log = logging.getLogger("rxgateway.cluster")
 
+#: Shards claimed in one round at most: a member that starts before the others (or
+#: alone, for a moment) does not take everything only to hand most of it off again,
+#: and one round stays short.
+CLAIM_BATCH: Final = 64
+#: Seconds a shard being handed off may take to end (its close, then its last session
+#: save) before the member stops waiting; its lease then expires instead of being
+#: released, so nobody resumes a session whose socket may still be open.
+SHARD_END_TIMEOUT: Final = CLOSE_TIMEOUT + 1 + 10 + 5
+
 #: Commands kept in a member's inbox stream at most (older ones are trimmed).
 INBOX_LENGTH: Final = 10_000
 #: Milliseconds an inbox read blocks before the reader checks whether it should stop.
@@ -500,7 +509,17 @@ class Member(reactivex.Observable[Event]):
         interval = renew_interval(self._clock.ttl)
         try:
             while not self._stop.is_set():
-                delay = interval if await self._tick(loop) else RETRY_INTERVAL
+                tick = asyncio.ensure_future(self._tick(loop))
+                try:
+                    # A long round (many shards to start or hand off on a busy machine)
+                    # must not starve the renewals: keep the leases meanwhile.
+                    while not (await asyncio.wait({tick}, timeout=interval))[0]:
+                        await self._renew(loop)
+                except BaseException:
+                    tick.cancel()
+                    await asyncio.gather(tick, return_exceptions=True)
+                    raise
+                delay = interval if tick.result() else RETRY_INTERVAL
                 if self._auto_reshard is not None and not self._stop.is_set():
                     await self._check_recommendation(loop)
                 try:
@@ -514,6 +533,25 @@ class Member(reactivex.Observable[Event]):
             log.exception("member %s: stopped by an error", self.id)
         finally:
             await self._leave()
+
+    async def _renew(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Renew the leases held now, while a long round is under way. What it learns
+        beyond that (losses, members, the shape) is left to the next round."""
+        cur, nxt = self._cur, self._next
+        sent = loop.time()
+        try:
+            await asyncio.wait_for(
+                self._table.heartbeat(
+                    sorted(cur.shards), cur.total, generation=cur.number,
+                    next_held=sorted(nxt.shards) if nxt is not None else (),
+                    next_generation=nxt.number if nxt is not None else 0, check=False,
+                ),
+                self._clock.ttl / 4,
+            )  # fmt: skip
+        except Exception as exc:
+            log.warning("member %s: cannot renew leases at %s: %r", self.id, self._where(), exc)
+            return
+        self._clock.renewed(sent)
 
     async def _tick(self, loop: asyncio.AbstractEventLoop) -> bool:
         """One round: renew, follow the cluster's shape (a reshard), then move towards
@@ -564,7 +602,7 @@ class Member(reactivex.Observable[Event]):
 
     async def _balance(self, gen: _Generation, members: tuple[str, ...]) -> bool:
         """Claim or hand off shards of ``gen`` towards this member's fair share."""
-        step = plan(gen.shards.keys(), fair_share(gen.total, members, self.id))
+        step = plan(gen.shards.keys(), fair_share(gen.total, members, self.id), CLAIM_BATCH)
         if step.release:
             await self._hand_off(step.release, gen)
         if step.claim:
@@ -574,8 +612,9 @@ class Member(reactivex.Observable[Event]):
             except Exception as exc:
                 log.warning("member %s: claiming shards failed: %r", self.id, exc)
                 return False
-            for number in claimed:
-                await self._start_shard(number, gen)
+            await asyncio.gather(*(self._start_shard(number, gen) for number in claimed))
+            if len(claimed) == step.claim and len(gen.shards) < fair_share(gen.total, members, self.id):
+                self._wake.set()  # a full batch and still short: the next round at once
         return True
 
     # ------------------------------------------------------------- resharding
@@ -728,39 +767,48 @@ class Member(reactivex.Observable[Event]):
         if self._state_fanout:
             self._state_fanout.deliver(ALL_BITS, self._state_map())
 
-    async def _stop_shard(self, number: int, gen: _Generation | None = None) -> None:
+    async def _stop_shard(self, number: int, gen: _Generation | None = None) -> bool:
         """Close one shard with ``CloseFrame.RESUME`` and wait until it has ended (the
-        shard saves its session to the store as it ends)."""
+        shard saves its session to the store as it ends). False if it had not ended
+        after :data:`SHARD_END_TIMEOUT`: its lease must then not be released early."""
         gen = gen or self._cur
         shard = gen.shards.pop(number, None)
         if shard is None:
-            return
+            return True
         self._detach_shard(number, gen)
         # Saving is harmless even when another member holds the shard now: the store
         # never moves a session's sequence backwards.
         shard.close(CloseFrame.RESUME)
+        ended = True
         try:
-            async with asyncio.timeout(CLOSE_TIMEOUT + 5):
+            async with asyncio.timeout(SHARD_END_TIMEOUT):
                 await shard.closed()
+        except TimeoutError:
+            ended = False
+            log.warning("member %s: shard %d has not ended after %.0f s; its lease is left to expire", self.id, number, SHARD_END_TIMEOUT)
         except Exception as exc:
             log.warning("member %s: shard %d ended with %r", self.id, number, exc)
         self._states_changed()
+        return ended
 
-    async def _close_and_save(self, numbers: tuple[int, ...], why: str, gen: _Generation | None = None) -> None:
-        """Close these shards (RESUME) and wait until their sessions are written."""
+    async def _close_and_save(self, numbers: tuple[int, ...], why: str, gen: _Generation | None = None) -> tuple[int, ...]:
+        """Close these shards (RESUME) and wait until their sessions are written;
+        returns those that ended."""
         gen = gen or self._cur
-        await asyncio.gather(*(self._stop_shard(n, gen) for n in numbers))
+        ended = await asyncio.gather(*(self._stop_shard(n, gen) for n in numbers))
         store = gen.config.session_store
         if store is not None and numbers:
             try:
                 await store.flush()
             except Exception as exc:
                 log.error("member %s: saving sessions %s failed: %r", self.id, why, exc)
+        return tuple(n for n, done in zip(numbers, ended) if done)
 
     async def _hand_off(self, numbers: tuple[int, ...], gen: _Generation | None = None) -> None:
-        """Close, save, release: the next holder resumes."""
+        """Close, save, release: the next holder resumes. A shard whose socket has not
+        ended keeps its lease until it expires: no one resumes it while it is open."""
         gen = gen or self._cur
-        await self._close_and_save(numbers, "before handoff", gen)
+        numbers = await self._close_and_save(numbers, "before handoff", gen)
         try:
             await self._table.release(numbers, generation=gen.number)
         except Exception as exc:  # they expire on their own

@@ -34,6 +34,8 @@ def test_plan_claims_what_is_missing_and_hands_off_the_highest() -> None:
     assert plan(held=set(), share=4) == Plan(4, ())
     assert plan(held={0, 5, 9}, share=3) == Plan(0, ())
     assert plan(held={0, 5, 9, 12}, share=2) == Plan(0, (12, 9))
+    assert plan(held=set(), share=250, batch=64) == Plan(64, ())  # a round stays short
+    assert plan(held=set(range(240)), share=250, batch=64) == Plan(10, ())
 
 
 def test_the_lease_clock_lets_go_before_the_server_could_expire_the_lease() -> None:
