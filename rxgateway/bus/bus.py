@@ -282,6 +282,8 @@ class Bus(reactivex.Observable[Event]):
         self.consumer = consumer or _default_consumer()
         self.total = total
         self._tasks: set[asyncio.Task[None]] = set()
+        #: One future per subscription, done once it reads the broker (see started()).
+        self._starting: set[asyncio.Future[None]] = set()
         self.sender = BusSender(self)
         self.overlap_window = overlap_window
         #: Counters: delivered (to observers), duplicates (dropped by key), copies
@@ -296,7 +298,11 @@ class Bus(reactivex.Observable[Event]):
         fanout = Fanout(f"bus {self.broker.app}")
         fanout.add(int(flags), observer.on_next, observer.on_error, observer.on_completed)
 
-        task = self._spawn(self._pump(int(flags), fanout, None))
+        try:
+            starting = self._new_start()
+        except RuntimeError:
+            raise RuntimeError("subscribe to a Bus from a running event loop") from None
+        task = self._spawn(self._pump(int(flags), fanout, None, starting))
 
         def stop() -> None:
             task.cancel()
@@ -373,14 +379,26 @@ class Bus(reactivex.Observable[Event]):
             self.total = event.total
         fanout.payload(ShardId(event.shard, event.total), 0, event.sequence, event.name, event.payload, None)
 
+    def _new_start(self) -> asyncio.Future[None]:
+        """A future done once a new subscription reads the broker (see :meth:`started`)."""
+        starting: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._starting.add(starting)
+        return starting
+
     async def _pump(
-        self, flags: int, fanout: Fanout, on_delivery: Callable[[Delivery], Awaitable[bool]] | None
+        self,
+        flags: int,
+        fanout: Fanout,
+        on_delivery: Callable[[Delivery], Awaitable[bool]] | None,
+        starting: asyncio.Future[None] | None = None,
     ) -> None:
         """Read the broker for ``flags`` and hand each new event to ``fanout`` (or to
         ``on_delivery``, which acks itself when it returns False), re-subscribing
         after a broker failure; ends when cancelled or when no observer is left."""
         names = names_for(flags)
         seen = _Seen(DEDUP_KEYS)
+        if starting is None:
+            starting = self._new_start()
         overlap = OverlapFilter(self.overlap_window)
         delay = RESUBSCRIBE_FIRST
         try:
@@ -388,6 +406,10 @@ class Bus(reactivex.Observable[Event]):
                 try:
                     subscription = self.broker.subscribe(names, group=self.group, consumer=self.consumer)
                     async with contextlib.aclosing(subscription):  # type: ignore[type-var]
+                        start = getattr(subscription, "start", None)
+                        if start is not None:  # from here on, nothing published is missed
+                            await start()
+                        self._mark_started(starting)
                         async for delivery in subscription:
                             delay = RESUBSCRIBE_FIRST
                             if not seen.add(delivery.event.key):
@@ -417,7 +439,28 @@ class Bus(reactivex.Observable[Event]):
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, RESUBSCRIBE_CAP)
         finally:
+            self._mark_started(starting)
             fanout.finish()
+
+    def _mark_started(self, starting: asyncio.Future[None]) -> None:
+        if not starting.done():
+            starting.set_result(None)
+        self._starting.discard(starting)
+
+    async def started(self, timeout: float | None = None) -> None:
+        """Wait until every subscription made so far reads the broker: what is
+        published from then on reaches it (a fan-out subscriber sees only what comes
+        after it started). ``asyncio.TimeoutError`` after ``timeout`` seconds.
+
+        Example::
+
+            bus.pipe(ops.on(EventTypeFlags.MESSAGE_CREATE)).subscribe(handle)
+            await bus.started()
+            async with shards: ...          # nothing they publish is missed
+        """
+        pending = list(self._starting)
+        if pending:
+            await asyncio.wait_for(asyncio.gather(*pending), timeout)
 
     async def aclose(self) -> None:
         """Stop every subscription of this bus (observers complete)."""

@@ -40,6 +40,10 @@ HEALTH_CHECK_INTERVAL = 10
 RETRIES = 2
 RETRY_BASE = 0.05
 RETRY_CAP = 0.5
+#: Connections one client keeps open at most; more callers wait for a free one.
+MAX_CONNECTIONS = 32
+#: Seconds a caller waits for a free pooled connection before it is an error.
+POOL_TIMEOUT = 20.0
 #: Seconds to open a TCP connection to Redis: an unreachable server is an error
 #: quickly, never a hang.
 CONNECT_TIMEOUT = 5.0
@@ -79,7 +83,7 @@ def connect(url: str, **options: Any) -> Redis:
     if scheme not in ("redis", "rediss", "unix"):
         raise ValueError(f"a Redis URL starts with redis://, rediss:// or unix://, got {redact_url(url)!r}")
     try:
-        from redis.asyncio import Redis
+        from redis.asyncio import BlockingConnectionPool, Redis
         from redis.asyncio.retry import Retry
         from redis.backoff import ExponentialBackoff
         from redis.exceptions import ConnectionError, TimeoutError
@@ -90,7 +94,16 @@ def connect(url: str, **options: Any) -> Redis:
     options.setdefault("retry", Retry(ExponentialBackoff(cap=RETRY_CAP, base=RETRY_BASE), RETRIES))
     options.setdefault("retry_on_error", [ConnectionError, TimeoutError])
     options.setdefault("socket_connect_timeout", CONNECT_TIMEOUT)
-    client: Redis = Redis.from_url(url, **options)
+    if "connection_pool" in options:
+        client: Redis = Redis.from_url(url, **options)
+        return client
+    # A bounded pool that makes a caller wait for a free connection rather than fail:
+    # a member's shards all ask the queue and the store at once, and redis-py's default
+    # pool raises MaxConnectionsError past 100 (thousands of failed identifies at 2,000
+    # shards over 8 processes).
+    max_connections = options.pop("max_connections", MAX_CONNECTIONS)
+    pool = BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=POOL_TIMEOUT, **options)
+    client = Redis.from_pool(pool)
     return client
 
 

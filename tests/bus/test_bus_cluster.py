@@ -38,7 +38,7 @@ async def test_a_killed_gateway_member_loses_and_repeats_nothing_on_the_bus(
             got[(event.shard.number, event.sequence)] += 1
 
     bus.subscribe(on_event)
-    await asyncio.sleep(0.5)  # the subscription is in place before anything is published
+    await bus.started(timeout=20)  # the subscription is in place before anything is published
     try:
         async with cluster_emulator(shards=TOTAL, max_concurrency=4, replay_buffer_length=None) as emu, Cluster(
             emu, redis_server.url, app, total=TOTAL, extra=("--bus", bus_url)

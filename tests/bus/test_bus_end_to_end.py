@@ -37,12 +37,25 @@ async def broker(request: Any, nats_server: NatsServer, redis_server: RedisServe
     await made.aclose()
 
 
-async def test_every_dispatch_of_every_session_reaches_a_consumer_exactly_once_through_faults(broker: Any) -> None:
+@pytest.fixture
+async def buses() -> AsyncIterator[list[Bus]]:
+    """Buses a test made, closed after it whatever happened (a failed test leaves no
+    subscription running)."""
+    made: list[Bus] = []
+    yield made
+    for bus in made:
+        await asyncio.wait_for(bus.aclose(), 10)
+
+
+async def test_every_dispatch_of_every_session_reaches_a_consumer_exactly_once_through_faults(
+    broker: Any, buses: list[Bus]
+) -> None:
     async with emulator(shards=SHARDS, max_concurrency=SHARDS, guilds=8, replay_buffer_length=None) as emu:
         group = create_iterator(range(SHARDS), SHARDS, config_for(emu))
         problems: list[Any] = []
         group.pipe(ops.publish(broker)).subscribe(problems.append)
         bus = Bus(broker)
+        buses.append(bus)
         got: dict[tuple[int, int], list[str]] = defaultdict(list)  # (shard, seq) -> names
         keys: list[str] = []
 
@@ -51,6 +64,7 @@ async def test_every_dispatch_of_every_session_reaches_a_consumer_exactly_once_t
                 got[(event.shard.number, event.sequence)].append(event.name)
 
         bus.subscribe(on_event)
+        await bus.started(timeout=20)  # READY and every GUILD_CREATE are published after this
         original = broker.publish
 
         async def spy(events: Any) -> int:
@@ -82,15 +96,18 @@ async def test_every_dispatch_of_every_session_reaches_a_consumer_exactly_once_t
         assert sum(len(c.resumes) for c in emu.record.connections) >= 2 * SHARDS
 
 
-async def test_a_message_create_consumer_receives_only_those(broker: Any) -> None:
+async def test_a_message_create_consumer_receives_only_those(broker: Any, buses: list[Bus]) -> None:
     async with emulator(shards=1, max_concurrency=1, guilds=4) as emu:
         group = create_iterator(range(1), 1, config_for(emu))
         group.pipe(ops.publish(broker)).subscribe()
         everything, messages = Bus(broker), Bus(broker)
+        buses += [everything, messages]
         all_names: list[str] = []
         message_names: list[str] = []
         everything.subscribe(lambda e: all_names.append(e.name) if isinstance(e, Dispatch) else None)
         messages.pipe(ops.on(EventTypeFlags.MESSAGE_CREATE)).subscribe(lambda e: message_names.append(e.name))
+        await everything.started(timeout=20)
+        await messages.started(timeout=20)
         async with group:
             await group.ready(timeout=20)
             await asyncio.sleep(0.3)
@@ -106,11 +123,12 @@ async def test_a_message_create_consumer_receives_only_those(broker: Any) -> Non
         await messages.aclose()
 
 
-async def test_commands_from_the_bus_reach_the_guild_s_shard_and_failures_come_back(broker: Any) -> None:
+async def test_commands_from_the_bus_reach_the_guild_s_shard_and_failures_come_back(broker: Any, buses: list[Bus]) -> None:
     async with emulator(shards=SHARDS, max_concurrency=SHARDS, guilds=8) as emu:
         group = create_iterator(range(SHARDS), SHARDS, config_for(emu))
         group.pipe(ops.publish(broker)).subscribe()
         bus = Bus(broker, total=SHARDS)
+        buses.append(bus)
         async with group:
             await group.ready(timeout=20)
             guild = emu.state.world.guilds[0].id
