@@ -121,7 +121,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from ..cluster.redis_link import DEFAULT_APP, Keys, connect, redact_url
+from ..cluster.redis_link import DEFAULT_APP, Keys, client_where, connect, redact_url
 from ..errors import BusError, CommandsNotSentError
 from ..protocol.opcode import OpCode
 from ..store.session_store import SESSION_MAX_AGE
@@ -420,17 +420,6 @@ def _short(reason: object) -> str:
     text = str(reason)
     return text if len(text) <= _MAX_REASON else text[: _MAX_REASON - 3] + "..."
 
-
-def _client_where(client: Redis) -> tuple[str, str | None]:
-    """A printable address of a client made elsewhere, and its password (to scrub)."""
-    try:
-        kwargs = client.connection_pool.connection_kwargs
-    except AttributeError:  # pragma: no cover - not a plain client
-        return "a Redis client", None
-    password = kwargs.get("password")
-    if kwargs.get("path"):
-        return f"unix://{kwargs['path']}", password
-    return f"redis://{kwargs.get('host', '?')}:{kwargs.get('port', '?')}/{kwargs.get('db', 0)}", password
 
 
 def _check_name(what: str, value: str) -> str:
@@ -1249,7 +1238,7 @@ class RedisStreamsBroker:
             self._redis: Redis = connect(redis)
             self._owns_client = True
         else:
-            self._where, self._password = _client_where(redis)
+            self._where, self._password = client_where(redis)
             self._redis = redis
             self._owns_client = False
         self._publish_script = self._redis.register_script(_PUBLISH_LUA)

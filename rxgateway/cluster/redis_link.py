@@ -27,7 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-__all__ = ["DEFAULT_APP", "Keys", "connect", "redact_url"]
+__all__ = ["DEFAULT_APP", "Keys", "client_where", "connect", "redact_url"]
 
 #: The key prefix when none is given.
 DEFAULT_APP = "rxgateway"
@@ -69,6 +69,24 @@ def redact_url(url: str) -> str:
         host = f"[{host}]"
     netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def client_where(client: Redis) -> tuple[str, str | None]:
+    """A printable address of a client made elsewhere (never its password), and that
+    password, so messages can scrub it.
+
+    Example::
+
+        where, password = client_where(redis)    # ('redis://10.0.0.5:6379/0', 'pw')
+    """
+    try:
+        kwargs = client.connection_pool.connection_kwargs
+    except AttributeError:  # pragma: no cover - not a plain client
+        return "a Redis client", None
+    password = kwargs.get("password")
+    if kwargs.get("path"):
+        return f"unix://{kwargs['path']}", password
+    return f"redis://{kwargs.get('host', '?')}:{kwargs.get('port', '?')}/{kwargs.get('db', 0)}", password
 
 
 def connect(url: str, **options: Any) -> Redis:

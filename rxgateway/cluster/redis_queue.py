@@ -92,7 +92,7 @@ from rxgateway.protocol.shard_id import ShardId
 from rxgateway.queue.memory import DEFAULT_TOTAL
 from rxgateway.queue.session_queue import IDENTIFY_INTERVAL, IDENTIFY_MARGIN, LIMIT_PERIOD, check_limits
 
-from .redis_link import DEFAULT_APP, Keys, connect, redact_url
+from .redis_link import DEFAULT_APP, Keys, client_where, connect, redact_url
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -378,17 +378,6 @@ def _default_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _client_where(client: Redis) -> tuple[str, str | None]:
-    """A printable address of a client made elsewhere, and its password (to scrub)."""
-    try:
-        kwargs = client.connection_pool.connection_kwargs
-    except AttributeError:  # pragma: no cover - not a plain client
-        return "a Redis client", None
-    password = kwargs.get("password")
-    if kwargs.get("path"):
-        return f"unix://{kwargs['path']}", password
-    return f"redis://{kwargs.get('host', '?')}:{kwargs.get('port', '?')}/{kwargs.get('db', 0)}", password
-
 
 class RedisQueue:
     """Identify grants shared by every process and machine using the same Redis and
@@ -444,7 +433,7 @@ class RedisQueue:
             self._redis: Redis = connect(redis, socket_connect_timeout=COMMAND_TIMEOUT, socket_timeout=COMMAND_TIMEOUT)
             self._owns_client = True
         else:
-            self._where, self._password = _client_where(redis)
+            self._where, self._password = client_where(redis)
             self._redis = redis
             self._owns_client = False
         self._grant = self._redis.register_script(_GRANT_LUA)

