@@ -191,14 +191,18 @@ class Member(reactivex.Observable[Event]):
         if config.session_store is None:
             changes["session_store"] = RedisSessionStore(self._redis, app=app, owner=self.id)
         self._config = config.replace(**changes) if changes else config
+        #: What the member made itself (and closes); a queue or store handed in is the
+        #: caller's to close.
+        self.owns_queue = "queue" in changes
+        self.owns_store = "session_store" in changes
         self._app = app
         self._total = total
         self._expected_total = total
         self._fetch_limits = fetch_limits
         #: Session stores made here, by generation (0 is the config's own).
         self._stores: dict[int, RedisSessionStore] = {}
-        if isinstance(self._config.session_store, RedisSessionStore) and "session_store" in changes:
-            self._stores[0] = self._config.session_store
+        if self.owns_store:
+            self._stores[0] = changes["session_store"]
         #: The running generation (its shard total is ``self._total``) and, during a
         #: reshard, the pending one (see :meth:`_follow`).
         self._cur = _Generation(0, total or 1, self._config)
@@ -869,7 +873,7 @@ class Member(reactivex.Observable[Event]):
                     await own.aclose()
             queue = self._config.queue
             aclose = getattr(queue, "aclose", None)
-            if aclose is not None and isinstance(queue, RedisQueue) and self.owns_queue:
+            if aclose is not None and self.owns_queue:
                 await aclose()
             if self._http is not None:
                 await self._http.close()
@@ -877,14 +881,6 @@ class Member(reactivex.Observable[Event]):
                 await self._redis.aclose()
         except Exception:
             log.exception("member %s: closing its clients failed", self.id)
-
-    @property
-    def owns_store(self) -> bool:
-        return isinstance(self._config.session_store, RedisSessionStore)
-
-    @property
-    def owns_queue(self) -> bool:
-        return isinstance(self._config.queue, RedisQueue)
 
     def _fail(self, error: Exception) -> None:
         """A shard ended with a fatal error (a refused token, say): the member ends."""

@@ -211,6 +211,7 @@ async def _run_member(args: argparse.Namespace) -> int:
         if args.identify_margin is not None:
             queue_options["margin"] = args.identify_margin
         config = config.replace(queue=RedisQueue(args.redis, **queue_options))
+    made_queue = config.queue if isinstance(config.queue, RedisQueue) else None  # closed here, not by the member
     metered = server = None
     if args.metrics_port is not None:  # the member's Redis queue, built here to be metered
         from ..metrics import MeteredQueue, Metrics, require_prometheus
@@ -297,7 +298,9 @@ async def _run_member(args: argparse.Namespace) -> int:
             print(f"rxgateway: the member stopped: {exc}", file=sys.stderr)
             code = EXIT_FAILED
         _print_status(member, args.json, started, final=True)
-        await _close_metrics(server, metered)
+        await _close_metrics(server, metered)  # the metered queue closes what it wraps
+        if made_queue is not None and metered is None:
+            await made_queue.aclose()
         if broker is not None:  # what the shards received last is published, then the broker closes
             try:
                 await asyncio.wait_for(published, 15)

@@ -30,8 +30,20 @@ TOTAL = 4
 TTL = 3.0
 
 
+#: Queues handed to members by this module's tests: the caller's to close.
+_queues: list[Any] = []
+
+
+@pytest.fixture(autouse=True)
+async def _close_queues() -> Any:
+    yield
+    while _queues:
+        await _queues.pop().aclose()
+
+
 def member(emu: GatewayEmulator, url: str, app: str, name: str, ttl: float = TTL) -> Member:
     queue = RedisQueue(url, app=app, identify_interval=IDENTIFY_WINDOW, margin=IDENTIFY_MARGIN)
+    _queues.append(queue)  # the member closes only what it made
     config = Config(
         DEFAULT_TOKEN, Intents.GUILDS | Intents.GUILD_MESSAGES | Intents.MESSAGE_CONTENT,
         gateway_url=emu.url, api_url=emu.api_url, queue=queue,
@@ -145,7 +157,6 @@ async def test_the_repr_never_shows_the_redis_password(emu: GatewayEmulator, app
     with RedisServer(password="member-pw-77") as server:
         a = member(emu, server.url, app, "a")
         assert "member-pw-77" not in repr(a) and "***" in repr(a)
-        await a.config.queue.aclose()  # type: ignore[attr-defined]
         await a._redis.aclose()
 
 

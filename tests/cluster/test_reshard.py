@@ -7,6 +7,7 @@ the emulator's runtime recommendation."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -162,6 +163,7 @@ async def test_members_in_process_switch_once_and_one_joins_with_the_new_total(r
 
     def member(emu: GatewayEmulator, name: str, total: int) -> Member:
         queue = RedisQueue(redis_server.url, app=app, identify_interval=IDENTIFY_WINDOW, margin=IDENTIFY_MARGIN)
+        stack.push_async_callback(queue.aclose)  # the member closes only what it made
         config = Config(
             DEFAULT_TOKEN, Intents.GUILDS | Intents.GUILD_MESSAGES,
             gateway_url=emu.url, api_url=emu.api_url, queue=queue,
@@ -173,7 +175,7 @@ async def test_members_in_process_switch_once_and_one_joins_with_the_new_total(r
             while not predicate():
                 await asyncio.sleep(0.02)
 
-    async with GatewayEmulator(
+    async with contextlib.AsyncExitStack() as stack, GatewayEmulator(
         shards=2, max_concurrency=2, identify_window_s=IDENTIFY_WINDOW, heartbeat_interval_ms=1000, guilds=16
     ) as emu:
         a, b = member(emu, "a", 2), member(emu, "b", 2)

@@ -22,8 +22,20 @@ from .conftest import scrape
 pytestmark = pytest.mark.timeout(90)
 
 
+#: Queues handed to members by this module's tests: the caller's to close.
+_queues: list[Any] = []
+
+
+@pytest.fixture(autouse=True)
+async def _close_queues() -> Any:
+    yield
+    while _queues:
+        await _queues.pop().aclose()
+
+
 def member(emu: GatewayEmulator, url: str, app: str, name: str) -> Member:
     queue = MeteredQueue(RedisQueue(url, app=app, identify_interval=IDENTIFY_WINDOW, margin=IDENTIFY_MARGIN))
+    _queues.append(queue)  # the member closes only what it made
     config = Config(DEFAULT_TOKEN, Intents.GUILDS, gateway_url=emu.url, api_url=emu.api_url, queue=queue)
     return Member(config, url, total=TOTAL, app=app, member_id=name, lease_ttl=3.0)
 
