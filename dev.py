@@ -27,7 +27,7 @@ PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 #: The extras each command needs installed.
 EXTRAS = {
     "demo": "cli",
-    "test": "test,cli,tls,notebooks",
+    "test": "test,cli,tls,notebooks,docs",
     "bench": "cli",
     "soak": "test,cli",
 }
