@@ -10,9 +10,13 @@ typed view), so a pipeline moves from a local shard to a remote one unchanged.
 Delivery is at least once from the broker; the bus makes it once per consumer: a key
 (``shard:session:sequence``) already handled is dropped (a bounded memory of
 :data:`DEDUP_KEYS` keys), and the broker stores each key once (resume replays).
-An event is acknowledged after the observer's ``on_next`` returned, or, with
-:meth:`Bus.consume`, after the async handler finished: a consumer killed mid-handler
-gets the event again, from another member of its group. A consumer killed after its
+An event is acknowledged after the work it started has finished: after the
+observer's ``on_next`` returned, or, when the pipeline runs async handlers with
+``ops.spawn`` or ``ops.route``, after every handler task it started ended
+(:mod:`rxgateway.receipts`), or with :meth:`Bus.consume` after the handler finished.
+A consumer killed mid-handler gets the event again, from another member of its group;
+a handler that raised has its event delivered again (up to the broker's delivery
+limit, then it is given up and logged). A consumer killed after its
 handler finished and before the acknowledgement reached the broker can see that one
 event again (at least once is the guarantee there).
 
@@ -61,6 +65,7 @@ from ..protocol.commands import Command, encode_raw
 from ..protocol.envelope import DISPATCH_HEAD
 from ..protocol.event_type import DISPATCH_BITS, EventTypeFlags
 from ..protocol.shard_id import ShardId
+from ..receipts import Receipt, enter, leave
 from ..sender import command_targets
 from ..stream import EventStream
 from .broker import Broker, BusCommand, Delivery
@@ -129,6 +134,31 @@ class _Seen:
         if len(self.keys) > self.limit:
             self.keys.popitem(last=False)
         return True
+
+    def forget(self, key: str) -> None:
+        """Take ``key`` back: its event was not handled and will come again."""
+        self.keys.pop(key, None)
+
+
+class _Settle:
+    """The settle callback of one delivery's :class:`~rxgateway.receipts.Receipt`:
+    kept for the pump to await when the receipt settled during ``on_next`` (nothing
+    async held it), else acknowledged (or retried) from a task of its own."""
+
+    __slots__ = ("bus", "delivery", "seen", "inline", "ok")
+
+    def __init__(self, bus: Bus, delivery: Delivery, seen: _Seen) -> None:
+        self.bus = bus
+        self.delivery = delivery
+        self.seen = seen
+        self.inline = True
+        self.ok: bool | None = None
+
+    def __call__(self, ok: bool) -> None:
+        if self.inline:
+            self.ok = ok
+        else:
+            self.bus._spawn(self.bus._settle(self.delivery, ok, self.seen))
 
 
 def content_digest(name: str, payload: bytes) -> bytes:
@@ -332,26 +362,25 @@ class Bus(reactivex.Observable[Event]):
         slots = asyncio.Semaphore(concurrency)
         running: set[asyncio.Task[None]] = set()
 
-        async def run_one(event: Event, delivery: Delivery) -> None:
+        async def run_one(event: Event, delivery: Delivery, seen: _Seen) -> None:
             try:
                 await handler(event)
             except Exception:
-                self.stats["failed_handlers"] += 1
                 log.exception("bus %s: a handler raised; the event will be delivered again", self.broker.app)
-                await delivery.retry()
+                await self._settle(delivery, False, seen)
             else:
                 self.stats["delivered"] += 1
-                await delivery.ack()
+                await self._settle(delivery, True, seen)
             finally:
                 slots.release()
 
-        async def on_delivery(delivery: Delivery) -> bool:
+        async def on_delivery(delivery: Delivery, seen: _Seen) -> bool:
             queue.clear()
             self._build(fanout, delivery)
             if not queue:
                 return True  # not wanted after all (an unknown type): acked by the pump
             await slots.acquire()
-            task = asyncio.get_running_loop().create_task(run_one(queue[0], delivery))
+            task = asyncio.get_running_loop().create_task(run_one(queue[0], delivery, seen))
             running.add(task)
             task.add_done_callback(running.discard)
             return False
@@ -389,7 +418,7 @@ class Bus(reactivex.Observable[Event]):
         self,
         flags: int,
         fanout: Fanout,
-        on_delivery: Callable[[Delivery], Awaitable[bool]] | None,
+        on_delivery: Callable[[Delivery, _Seen], Awaitable[bool]] | None,
         starting: asyncio.Future[None] | None = None,
     ) -> None:
         """Read the broker for ``flags`` and hand each new event to ``fanout`` (or to
@@ -421,12 +450,21 @@ class Bus(reactivex.Observable[Event]):
                                 await delivery.ack()
                                 continue
                             if on_delivery is not None:
-                                if await on_delivery(delivery):
+                                if await on_delivery(delivery, seen):
                                     await delivery.ack()
                                 continue
-                            self._build(fanout, delivery)
+                            settle = _Settle(self, delivery, seen)
+                            receipt = Receipt(settle)
+                            previous = enter(receipt)
+                            try:
+                                self._build(fanout, delivery)
+                            finally:
+                                leave(previous)
+                                receipt.seal()
+                            settle.inline = False
                             self.stats["delivered"] += 1
-                            await delivery.ack()
+                            if settle.ok is not None:  # nothing async held it: settle in order
+                                await self._settle(delivery, settle.ok, seen)
                             if not fanout:
                                 return
                 except asyncio.CancelledError:
@@ -441,6 +479,20 @@ class Bus(reactivex.Observable[Event]):
         finally:
             self._mark_started(starting)
             fanout.finish()
+
+    async def _settle(self, delivery: Delivery, ok: bool, seen: _Seen) -> None:
+        """Acknowledge a handled event, or hand back one whose handler failed."""
+        try:
+            if ok:
+                await delivery.ack()
+            else:
+                self.stats["failed_handlers"] += 1
+                seen.forget(delivery.event.key)
+                await delivery.retry()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the broker went away: it redelivers what was not acked
+            log.warning("bus %s: settling %s failed: %r", self.broker.app, delivery.event.key, exc)
 
     def _mark_started(self, starting: asyncio.Future[None]) -> None:
         if not starting.done():

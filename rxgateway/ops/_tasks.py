@@ -10,6 +10,10 @@ Rules of this module:
   the pool unobserved, and no exception is left unretrieved.
 * Results and failures are handed to the callbacks given at construction, from the
   tasks' done callbacks: on the event loop, never inside the producer's ``on_next``.
+* An item submitted while a :class:`~rxgateway.receipts.Receipt` is current (an event
+  from the bus) holds it until its task ended: released as a success when the task
+  returned, as a failure when it raised, was cancelled or never started. The result
+  callback runs with that receipt current again, so work it starts holds it too.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
+
+from ..receipts import Receipt, current_receipt, enter, leave
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -54,14 +60,25 @@ def check_limit(max_concurrency: int) -> int:
 class _Job(Generic[_T, _R]):
     """A queued item: what to start, and how to release it if it never starts."""
 
-    __slots__ = ("item", "start", "discard")
+    __slots__ = ("item", "start", "discard", "receipt")
 
     def __init__(
-        self, item: _T, start: Callable[[_T], Awaitable[_R]], discard: Callable[[], None] | None
+        self,
+        item: _T,
+        start: Callable[[_T], Awaitable[_R]],
+        discard: Callable[[], None] | None,
+        receipt: Receipt | None,
     ) -> None:
         self.item = item
         self.start = start
         self.discard = discard
+        self.receipt = receipt
+
+    def release(self, ok: bool) -> None:
+        """Release the job's hold on its receipt, if it took one (exactly once)."""
+        receipt, self.receipt = self.receipt, None
+        if receipt is not None:
+            receipt.release(ok)
 
 
 class TaskPool(Generic[_T, _R]):
@@ -94,7 +111,7 @@ class TaskPool(Generic[_T, _R]):
         self._on_idle = on_idle
         self._on_released = on_released
         self._queue: deque[_Job[_T, _R]] = deque()
-        self._running: dict[asyncio.Future[_R], _T] = {}
+        self._running: dict[asyncio.Future[_R], _Job[_T, _R]] = {}
         self._closed = False
 
     @property
@@ -129,7 +146,10 @@ class TaskPool(Generic[_T, _R]):
             if discard is not None:
                 discard()
             return
-        job = _Job(item, start, discard)
+        receipt = current_receipt()
+        if receipt is not None:
+            receipt.hold()
+        job = _Job(item, start, discard, receipt)
         if len(self._running) < self._limit:
             self._start(job)
         else:
@@ -144,6 +164,7 @@ class TaskPool(Generic[_T, _R]):
         for job in queue:
             if job.discard is not None:
                 job.discard()
+            job.release(False)
         for task in list(self._running):
             task.cancel()
         if not self._running and self._on_released is not None:
@@ -165,26 +186,38 @@ class TaskPool(Generic[_T, _R]):
             task: asyncio.Future[_R] = asyncio.ensure_future(awaitable, loop=self._loop)
         except Exception as exc:
             self._call(self._on_failure, job.item, exc)
+            job.release(False)
             return
-        self._running[task] = job.item
+        self._running[task] = job
         task.add_done_callback(self._done)
 
     def _done(self, task: asyncio.Future[_R]) -> None:
-        item = self._running.pop(task)
+        job = self._running.pop(task)
+        item = job.item
         if self._closed:
             if not task.cancelled():
                 task.exception()  # retrieved: a late failure after close is not reported
+            job.release(False)
             if not self._running and self._on_released is not None:
                 self._call(self._on_released)
             return
         if task.cancelled():
             self._call(self._on_failure, item, asyncio.CancelledError("the handler's task was cancelled"))
+            job.release(False)
         else:
             error = task.exception()
             if error is not None:
                 self._call(self._on_failure, item, error)
-            else:
+                job.release(False)
+            elif job.receipt is None:
                 self._call(self._on_result, item, task.result())
+            else:
+                previous = enter(job.receipt)  # work the result starts holds the receipt too
+                try:
+                    self._call(self._on_result, item, task.result())
+                finally:
+                    leave(previous)
+                    job.release(True)
         while self._queue and len(self._running) < self._limit and not self._closed:
             self._start(self._queue.popleft())
         if not self._closed and self.idle and self._on_idle is not None:

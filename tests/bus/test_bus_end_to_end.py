@@ -146,13 +146,15 @@ async def test_commands_from_the_bus_reach_the_guild_s_shard_and_failures_come_b
         assert not emu.violations
 
 
+@pytest.mark.parametrize("how", ["consume", "spawn"])
 async def test_a_killed_consumer_s_events_go_to_the_rest_of_its_group(
-    broker: Any, request: Any, tmp_path: Any, nats_server: NatsServer, redis_server: RedisServer
+    broker: Any, how: str, tmp_path: Any, nats_server: NatsServer, redis_server: RedisServer
 ) -> None:
     """Work-sharing: a consumer SIGKILLed mid-stream loses nothing; what it had not
     acknowledged is delivered to the other member of its group. An event it handled
     and had not yet acknowledged when it died may be handled twice (at most the one
-    in its hands: concurrency 1)."""
+    in its hands: concurrency 1). The victim handles either with ``Bus.consume`` or
+    with a pipeline ending in ``ops.spawn`` (acknowledged when the task ended)."""
     import signal
     import sys
     from pathlib import Path
@@ -176,7 +178,7 @@ async def test_a_killed_consumer_s_events_go_to_the_rest_of_its_group(
             await asyncio.sleep(0.002)
 
         consuming = asyncio.create_task(survivor.consume(EventTypeFlags.MESSAGE_CREATE, handle))
-        victim = await asyncio.create_subprocess_exec(sys.executable, str(script), kind, url, broker.app, "workers", str(out))
+        victim = await asyncio.create_subprocess_exec(sys.executable, str(script), kind, url, broker.app, "workers", str(out), how)
         published: list[tuple[int, int]] = []
         original = broker.publish
 
