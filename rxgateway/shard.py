@@ -52,6 +52,7 @@ from .config import Config
 from .errors import CommandsNotSentError, GatewayError, SessionStoreError, ShardClosedError
 from .events.base import Event, GatewayClose, ShardStateChanged
 from .fanout import ALL_BITS, Fanout
+from .intent_check import warn_missing_intents
 from .link import CLOSE_TIMEOUT, Link
 from .machine import (
     CancelIdentify,
@@ -321,13 +322,16 @@ class Shard(reactivex.Observable[Event]):
 
     def subscribe_flags(self, observer: abc.ObserverBase[Event], flags: EventTypeFlags | int) -> abc.DisposableBase:
         """Subscribe ``observer`` to the event types in ``flags`` only (the demand API
-        ``on()`` pushes its flags down through)."""
+        ``on()`` pushes its flags down through). Flags that the config's intents will
+        not deliver (or deliver with blank content) are logged once as a warning
+        (:mod:`rxgateway.intent_check`)."""
         if self.state.is_terminal and self._done is not None and self._done.done():
             if self._error is not None:
                 observer.on_error(self._error)
             else:
                 observer.on_completed()
             return Disposable()
+        warn_missing_intents(flags, self._config)  # once per config and event type
         fanout = self._fanout
         sub = fanout.add(int(flags), observer.on_next, observer.on_error, observer.on_completed)
         return Disposable(lambda: fanout.remove(sub))
