@@ -9,6 +9,10 @@ Example::
     shards.pipe(ops.on(EventTypeFlags.MESSAGE_CREATE)).subscribe(print)
     async with shards:
         await shards.closed()
+
+rxgateway ships a pytest plugin (:mod:`rxgateway.testing.plugin`), so pytest rewrites
+the asserts of every rxgateway module it imports; this one is left alone
+(PYTEST_DONT_REWRITE), so that ``dir(rxgateway)`` stays exactly the public API.
 """
 
 from . import ops
@@ -58,6 +62,7 @@ from .audit import SequenceAudit
 from .queue import InMemoryQueue, SessionQueue
 from .record import Recorder, Recording, RecordingError, record
 from .replay import Replay, replay
+from .runner import Bot, run, run_async
 from .sender import GroupSender, ShardSender
 from .shard import Shard
 from .stream import EventStream
@@ -72,6 +77,7 @@ __all__ = [
     "Activity",
     "ActivityType",
     "AuthenticationError",
+    "Bot",
     "CloseCode",
     "CloseFrame",
     "Command",
@@ -135,5 +141,7 @@ __all__ = [
     "ops",
     "record",
     "replay",
+    "run",
+    "run_async",
     "shard_for_guild",
 ]

@@ -26,6 +26,7 @@ PUBLIC = frozenset({
     "Shard", "ShardGroup", "ShardSender", "GroupSender", "EventStream",
     "bucket", "create_iterator", "create_range", "create_recommended",
     "GatewayBot", "SessionStartLimit", "get_gateway_bot",
+    "run", "run_async", "Bot",
     # state
     "Latency", "Session", "ShardState", "StateKind", "SequenceAudit",
     # protocol

@@ -18,7 +18,6 @@ import asyncio
 import errno
 import logging
 import os
-import signal
 import sys
 from collections.abc import Callable, Sequence
 
@@ -30,6 +29,7 @@ from ..errors import AuthenticationError, DisallowedIntentsError, FatalCloseErro
 from ..events.base import Event
 from ..machine.inflate import COMPRESSIONS
 from ..protocol import EventTypeFlags, Intents
+from ..runner import stop_on_signals
 from .emulate import EPILOG as EMULATE_EPILOG
 from .cluster_cli import add_cluster_arguments, run_cluster
 from .emulate import add_emulate_arguments, run_emulate
@@ -225,25 +225,19 @@ async def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         meta = {"command": "run", "intents": int(intents), "compression": args.compression, "shards": len(group)}
         recorder = Recorder(args.record, meta=meta)
         recorder.attach(group)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):  # pragma: no cover - not on Unix
-            pass
     try:
-        async with group:
-            waiter = asyncio.ensure_future(stop.wait())
-            ended = asyncio.ensure_future(group.closed())
-            done, _ = await asyncio.wait(
-                {waiter, ended}, timeout=args.seconds, return_when=asyncio.FIRST_COMPLETED
-            )
-            waiter.cancel()
-            if ended in done:
-                ended.result()
-            else:
-                ended.cancel()
+        with stop_on_signals() as stop:  # SIGINT/SIGTERM set it; handlers removed on exit
+            async with group:
+                waiter = asyncio.ensure_future(stop.wait())
+                ended = asyncio.ensure_future(group.closed())
+                done, _ = await asyncio.wait(
+                    {waiter, ended}, timeout=args.seconds, return_when=asyncio.FIRST_COMPLETED
+                )
+                waiter.cancel()
+                if ended in done:
+                    ended.result()
+                else:
+                    ended.cancel()
     except DisallowedIntentsError as exc:
         names = ", ".join(i.name or str(i) for i in intents.privileged)
         print(f"rxgateway: disallowed intents ({names}): enable them for the app in the developer portal ({exc.code})", file=sys.stderr)
@@ -258,11 +252,6 @@ async def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         print(f"rxgateway: {exc}", file=sys.stderr)
         return EXIT_FAILED
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                loop.remove_signal_handler(sig)
-            except (NotImplementedError, RuntimeError):  # pragma: no cover
-                pass
         if recorder is not None:
             await recorder.aclose()
             print(f"rxgateway: recorded {recorder.frames} payloads to {recorder.path}", file=sys.stderr)
