@@ -21,7 +21,7 @@ Example::
     Bus(broker, group="moderation").pipe(ops.on(EventTypeFlags.MESSAGE_CREATE)).subscribe(moderate)
 """
 
-from .broker import Broker, BusCommand, CommandDelivery, Delivery
+from .broker import Broker, BusCommand, CommandDelivery, Delivery, Published
 from .bus import Bus, BusSender
 from .bus_event import BusEvent
 from .nats_jetstream import JetStreamBroker
@@ -37,6 +37,7 @@ __all__ = [
     "CommandDelivery",
     "Delivery",
     "JetStreamBroker",
+    "Published",
     "Publisher",
     "RedisStreamsBroker",
 ]

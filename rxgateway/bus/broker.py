@@ -15,8 +15,11 @@ both brokers behave the same way to the code above them:
   goes to another). Delivery is at least once; :meth:`Delivery.ack` after the
   handler finished.
 - **Commands** travel on their own subject/stream, accepted only there: a command is
-  a shard number and at most 4096 bytes of JSON; the gateway side answers each
+  a shard number and at most 4096 bytes of JSON (one check for both brokers,
+  :func:`~rxgateway.bus.bus_event.command_problem`); the gateway side answers each
   (delivered, or why not), so a sender learns of a failure.
+- **Lag**: :meth:`Broker.group_lag` says how many events a group has yet to handle
+  (what :meth:`Metrics.watch_bus <rxgateway.metrics.Metrics.watch_bus>` reports).
 
 Example::
 
@@ -33,7 +36,28 @@ from typing import Protocol, runtime_checkable
 
 from .bus_event import BusEvent
 
-__all__ = ["Broker", "BusCommand", "CommandDelivery", "Delivery"]
+__all__ = ["Broker", "BusCommand", "CommandDelivery", "Delivery", "Published"]
+
+
+class Published(int):
+    """What :meth:`Broker.publish` returns: the number of events stored as new (an
+    ``int``, so it adds and compares as one), with :attr:`skipped`, how many of the
+    events handed in the broker can never take (over the server's payload limit, an
+    invalid type name: each logged). The rest were duplicates (keys stored already).
+
+    Example::
+
+        >>> new = Published(7, skipped=1)
+        >>> new == 7, new.skipped
+        (True, 1)
+    """
+
+    skipped: int
+
+    def __new__(cls, new: int, *, skipped: int = 0) -> Published:
+        value = super().__new__(cls, new)
+        value.skipped = skipped
+        return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +113,17 @@ class Broker(Protocol):
         ...
 
     async def publish(self, events: Sequence[BusEvent]) -> int:
-        """Store ``events``; returns how many were new (duplicates skipped). Raises
-        :class:`~rxgateway.errors.BusError` if the broker cannot take them."""
+        """Store ``events``; returns how many were new (duplicates skipped), as a
+        :class:`Published` when the broker also says how many it could never take.
+        Raises :class:`~rxgateway.errors.BusError` if the broker cannot take them."""
+        ...
+
+    async def group_lag(self, names: Collection[str] | None, *, group: str) -> int:
+        """Events of the types ``names`` (``None``: every type) that consumer group
+        ``group`` has not acknowledged yet: those not delivered to any of its members,
+        plus those delivered and not acknowledged (a handler still busy, or a member
+        that died with them). 0 for a group that does not exist yet (a new group
+        starts from its creation). Raises :class:`~rxgateway.errors.BusError`."""
         ...
 
     def subscribe(

@@ -98,9 +98,9 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import orjson
 
 from ..errors import BusError, CommandsNotSentError
-from ..protocol.opcode import OpCode
-from .broker import BusCommand
-from .bus_event import MAX_COMMAND_BYTES, BusEvent, check_event_name
+from .broker import BusCommand, Published
+from .bus_event import COMMAND_ID, BusEvent, check_event_name, command_problem
+from .bus_event import REFUSED_OPS as REFUSED_OPS  # the opcodes a command may not carry
 
 if TYPE_CHECKING:
     from nats.aio.client import Client
@@ -188,22 +188,11 @@ _CMD_DEADLINE: Final = "Rxgw-Deadline"
 
 #: Application and group names: subject tokens, stream and consumer names.
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_COMMAND_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 #: A reply subject a gateway answers on: plain tokens (no wildcard, no ``$``).
 _REPLY = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
 _MAX_REPLY = 256
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 _SHARD = re.compile(r"^(0|[1-9][0-9]{0,9})$")
-#: Opcodes a command from the bus may not carry: the shard's own (heartbeat, identify,
-#: resume: an IDENTIFY on a live session makes Discord close it) and those only the
-#: gateway sends. Any other (user commands, ones Discord adds later) passes.
-REFUSED_OPS: Final = frozenset(
-    int(op)
-    for op in (
-        OpCode.DISPATCH, OpCode.HEARTBEAT, OpCode.IDENTIFY, OpCode.RESUME,
-        OpCode.RECONNECT, OpCode.INVALID_SESSION, OpCode.HELLO, OpCode.HEARTBEAT_ACK,
-    )
-)
 
 
 def redact_url(url: str) -> str:
@@ -253,24 +242,6 @@ def _short(text: str, limit: int = 200) -> str:
     """An untrusted text made safe to log: escaped and cut."""
     shown = repr(text)[1:-1]
     return shown if len(shown) <= limit else shown[:limit] + "..."
-
-
-def _command_problem(data: bytes) -> str | None:
-    """Why ``data`` is not a gateway command we forward, or ``None``. Never quotes it."""
-    if len(data) > MAX_COMMAND_BYTES:
-        return f"a command of {len(data)} bytes is over the gateway's {MAX_COMMAND_BYTES}"
-    try:
-        payload = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return f"a command of {len(data)} bytes that is not JSON"
-    if not isinstance(payload, dict):
-        return f"a command of {len(data)} bytes that is not a JSON object"
-    op = payload.get("op")
-    if not isinstance(op, int) or isinstance(op, bool) or "d" not in payload:
-        return f"a command of {len(data)} bytes without an integer op and a d"
-    if op in REFUSED_OPS:
-        return f"a command with op {op}, which only the shard or the gateway sends"
-    return None
 
 
 def _is_timeout(exc: BaseException) -> bool:
@@ -540,6 +511,9 @@ class JetStreamBroker:
         An event the server can never take (over its ``max_payload``, or an invalid
         type name) is skipped with a logged error rather than failing every retry.
 
+        The count is a :class:`~rxgateway.bus.broker.Published`: its ``skipped`` says
+        how many of ``events`` were skipped so (neither new nor duplicates).
+
         Raises :class:`~rxgateway.errors.BusError` if the server cannot take them.
 
         Example::
@@ -547,7 +521,7 @@ class JetStreamBroker:
             new = await broker.publish([BusEvent(0, 1, "9f1c", 42, "MESSAGE_CREATE", raw)])
         """
         if not events:
-            return 0
+            return Published(0)
         js = await self._context()
         futures: list[asyncio.Future[Any]] = []
         try:
@@ -566,7 +540,7 @@ class JetStreamBroker:
                 elif not future.cancelled():
                     future.exception()  # retrieved: no "never retrieved" log later
             raise self._failed(f"publishing {len(events)} events", exc) from None
-        return sum(1 for ack in acks if not ack.duplicate)
+        return Published(sum(1 for ack in acks if not ack.duplicate), skipped=len(events) - len(futures))
 
     async def _publish_one(self, js: Any, event: BusEvent) -> asyncio.Future[Any] | None:
         """Send one event; the future of its ack, or ``None`` when it can never be taken."""
@@ -592,6 +566,30 @@ class JetStreamBroker:
             )
             return None
         return future
+
+    async def group_lag(self, names: Collection[str] | None, *, group: str) -> int:
+        """Events of the types ``names`` that ``group`` has not acknowledged yet, from
+        its durable consumer's info: ``num_pending`` (matching its filter, not yet
+        delivered to any member) plus ``num_ack_pending`` (delivered, not yet
+        acknowledged: a handler still busy, or fetched into a member's batch). Both are
+        exact counts kept by the server. A group that never subscribed to these types
+        has no consumer yet: 0 (it will start from its creation).
+
+        Example::
+
+            behind = await broker.group_lag({"MESSAGE_CREATE"}, group="moderation")
+        """
+        from nats.js.errors import NotFoundError
+
+        name = self.group_consumer(names, group)
+        js = await self._context()
+        try:
+            info = await js.consumer_info(self.events_stream, name)
+        except NotFoundError:
+            return 0
+        except Exception as exc:
+            raise self._failed(f"reading the lag of the consumer {name}", exc) from None
+        return int(info.num_pending or 0) + int(info.num_ack_pending or 0)
 
     def subscribe(
         self, names: Collection[str] | None, *, group: str | None, consumer: str
@@ -638,12 +636,7 @@ class JetStreamBroker:
             await broker.send_command(BusCommand(uuid.uuid4().hex, 0, b'{"op":3,"d":{"status":"idle"}}'), timeout=5)
         """
         payloads = (command.data,)
-        problem = _command_problem(command.data)
-        shard = command.shard
-        if problem is None and (not isinstance(shard, int) or isinstance(shard, bool) or shard < 0):
-            problem = f"not a shard number: {command.shard!r}"
-        if problem is None and not _COMMAND_ID.match(command.id):
-            problem = "a command id must be 1-128 letters, digits or '_.:-'"
+        problem = command_problem(command.id, command.shard, command.data)
         if problem is not None:
             raise CommandsNotSentError(problem, payloads)
         if not timeout > 0:
@@ -1144,18 +1137,18 @@ class JetStreamCommands(_Pull):
         reply = headers.get(_CMD_REPLY, "")
         command_id = headers.get(_CMD_ID, "")
         reply_ok = 0 < len(reply) <= _MAX_REPLY and bool(_REPLY.match(reply)) and not reply.startswith(f"{app}.")
-        problem = _command_problem(data)
         shard = -1
         tokens = msg.subject.split(".")
         if len(tokens) == 3 and tokens[:2] == [app, "commands"] and _SHARD.match(tokens[2]):
             shard = int(tokens[2])
         expired = False
+        problem: str | None
+        if shard < 0:
+            problem = f"a command on {_short(msg.subject)}, not {app}.commands.<shard>"
+        else:  # the one check both brokers run (id, shard, size, JSON, opcode)
+            problem = command_problem(command_id, shard, data)
         if problem is None:
-            if shard < 0:
-                problem = f"a command on {_short(msg.subject)}, not {app}.commands.<shard>"
-            elif not _COMMAND_ID.match(command_id):
-                problem = "a command without a valid Rxgw-Command-Id"
-            elif not reply_ok:
+            if not reply_ok:
                 problem = "a command whose Rxgw-Reply is not a plain inbox subject"
             else:
                 try:
@@ -1172,7 +1165,7 @@ class JetStreamCommands(_Pull):
                     "bus %s: command %s delivered again (a gateway took it and did not answer)", app, command_id
                 )
             return JetStreamCommandDelivery(self.broker, BusCommand(command_id, shard, data), reply, msg)
-        shown_id = command_id if _COMMAND_ID.match(command_id) else "?"
+        shown_id = command_id if COMMAND_ID.match(command_id) else "?"
         if expired:
             log.warning("bus %s: command %s refused: %s", app, shown_id, problem)
         else:

@@ -12,6 +12,15 @@ shard wait: the queue is bounded (:data:`MAX_PENDING`); a broker that stays down
 retried with backoff and reported; events dropped at the bound are counted and
 reported, never lost silently.
 
+Publish lag: given a :class:`~rxgateway.metrics.Metrics`, each batch the broker
+acknowledged observes, for every event in it, the seconds from the event's arrival
+(:attr:`BusEvent.published_at <rxgateway.bus.bus_event.BusEvent.published_at>`,
+taken by the frame sink as the shard hands the payload over, on receipt) to the
+acknowledgement: one observation per event, so the histogram's count is the number
+of events the broker answered for (stored, duplicates and skipped alike) and its
+distribution is the events' own, the first of a batch having waited longest. Without
+a ``Metrics`` it costs one ``is None`` test per batch.
+
 Commands: :meth:`Publisher.serve_commands` takes commands from the broker's command
 subject/stream (and only there), hands each to its shard (through the cluster, for a
 member) and answers the sender: delivered, or why not.
@@ -47,6 +56,7 @@ from .bus_event import BusEvent
 if TYPE_CHECKING:
     from ..cluster.member import Member
     from ..group import ShardGroup
+    from ..metrics import Metrics
     from ..shard import Shard
 
 __all__ = ["MAX_PENDING", "Publisher"]
@@ -80,6 +90,16 @@ class Publisher:
             <rxgateway.cluster.member.Member.generation_of>`).
         on_error: called with each :class:`~rxgateway.errors.BusError` (a broker down,
             events dropped at the bound); logged in any case.
+        max_pending: events queued at most (:data:`MAX_PENDING`).
+        metrics: a :class:`~rxgateway.metrics.Metrics` to report the publish lag to
+            (``rxgateway_publish_lag_seconds``, see the module); ``None``: not measured.
+
+    ``stats`` counts events: ``queued``; ``published`` (stored as new by the broker);
+    ``duplicates`` (keys the broker held already: a resume's replay); ``skipped``
+    (events the broker can never take, such as one over the NATS server's
+    ``max_payload``: logged by the broker, not duplicates); ``dropped`` (at the
+    bound, with no known session, or given up on at close: reported); and
+    ``failures``, publish calls that failed (retried).
     """
 
     def __init__(
@@ -90,8 +110,10 @@ class Publisher:
         generation: int = 0,
         on_error: Report | None = None,
         max_pending: int = MAX_PENDING,
+        metrics: Metrics | None = None,
     ) -> None:
         self.broker = broker
+        self._metrics = metrics
         self._flags = int(flags) & _DISPATCHES
         self._generation = generation
         self._on_error = on_error
@@ -106,9 +128,10 @@ class Publisher:
         self._task: asyncio.Task[None] | None = None
         self._idle: asyncio.Event | None = None
         self._closing = False
-        #: Counters: queued, published (new at the broker), duplicates (skipped by the
-        #: broker), dropped (at the bound), failures (publish calls that failed).
-        self.stats = {"queued": 0, "published": 0, "duplicates": 0, "dropped": 0, "failures": 0}
+        #: Counters (see the class): queued, published (new at the broker), duplicates
+        #: (keys the broker held already), skipped (events the broker can never take),
+        #: dropped (at the bound), failures (publish calls that failed).
+        self.stats = {"queued": 0, "published": 0, "duplicates": 0, "skipped": 0, "dropped": 0, "failures": 0}
 
     # ---------------------------------------------------------------- attach
 
@@ -239,8 +262,22 @@ class Publisher:
             delay = RETRY_FIRST
             for _ in batch:  # the batch was the head of the queue
                 self._pending.popleft()
+            skipped = getattr(new, "skipped", 0)  # a Published; a plain int says none
             self.stats["published"] += new
-            self.stats["duplicates"] += len(batch) - new
+            self.stats["skipped"] += skipped
+            self.stats["duplicates"] += len(batch) - new - skipped
+            if self._metrics is not None:
+                self._observe_lag(batch)
+
+    def _observe_lag(self, batch: list[BusEvent]) -> None:
+        """The broker acknowledged ``batch`` now: each event's publish lag (wall clock,
+        as ``published_at``; a clock stepped back counts 0)."""
+        assert self._metrics is not None
+        observe = self._metrics.observe_publish_lag
+        now = time.time()
+        for event in batch:
+            lag = now - event.published_at
+            observe(lag if lag > 0.0 else 0.0)
 
     def _report(self, error: BusError) -> None:
         log.error("%s", error)

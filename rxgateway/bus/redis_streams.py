@@ -32,7 +32,8 @@ consumer group per stream (``XREADGROUP ... >``): each entry goes to one member.
 entries, like ``$``): a new service does not receive a backlog of old events; an
 existing group goes on where it stands. A group lost with a Redis restarted empty is
 created again from the beginning of the (new) stream, so nothing published since is
-missed. An entry stays pending until its consumer acks it (after its handler); every
+missed. An entry stays pending until its consumer acks it (after its handler; the acks a
+subscriber issues together share one round trip); every
 ``claim_idle / 2`` seconds each member takes entries idle for more than
 ``claim_idle`` (a dead consumer's, a consumer killed mid-handler) with
 ``XPENDING IDLE`` + ``XCLAIM`` in one script and delivers them again
@@ -123,10 +124,10 @@ import orjson
 
 from ..cluster.redis_link import DEFAULT_APP, Keys, client_where, connect, redact_url
 from ..errors import BusError, CommandsNotSentError
-from ..protocol.opcode import OpCode
 from ..store.session_store import SESSION_MAX_AGE
-from .broker import Broker, BusCommand
-from .bus_event import MAX_COMMAND_BYTES, BusEvent, check_event_name
+from .broker import Broker, BusCommand, Published
+from .bus_event import COMMAND_ID, BusEvent, check_event_name, command_problem
+from .bus_event import REFUSED_OPS as REFUSED_OPS  # the opcodes a command may not carry
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -212,18 +213,6 @@ ANSWER_TTL: Final = 60.0
 #: written by hand): as long as an answer is kept.
 DEFAULT_COMMAND_TTL: Final = ANSWER_TTL
 
-#: Opcodes never accepted from the bus: the shard's own (identify, resume, heartbeat)
-#: and the gateway's. A bus user may update presence or request members, never
-#: identify with another token or resume another session. (The NATS broker refuses
-#: the same set.)
-REFUSED_OPS: Final = frozenset(
-    int(op)
-    for op in (
-        OpCode.DISPATCH, OpCode.HEARTBEAT, OpCode.IDENTIFY, OpCode.RESUME,
-        OpCode.RECONNECT, OpCode.INVALID_SESSION, OpCode.HELLO, OpCode.HEARTBEAT_ACK,
-    )
-)  # fmt: skip
-
 #: Seconds one non-blocking Redis call may take before it is an error: a healthy
 #: Redis answers in microseconds; redis-py's reconnect retries fit inside.
 COMMAND_TIMEOUT: Final = 5.0
@@ -239,8 +228,6 @@ RETRY_CAP: Final = 5.0
 _MAX_REASON: Final = 300
 #: Group and consumer names: printable ASCII without spaces.
 _NAME = re.compile(r"^[!-~]{1,128}$")
-#: Command ids: they become key names (``{app}:answer:<id>``).
-_COMMAND_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 _MS: Final = 1000
 
 #: One run per chunk of events. Returns how many were new.
@@ -314,6 +301,20 @@ if #mine == 0 then return 0 end
 redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'IDLE', ARGV[4], 'JUSTID')
 return 1
 """
+
+#: Counts a stream's entries after an id, without sending them: Redis 6.2's ``XINFO
+#: GROUPS`` has no ``lag`` (7.0 added it). Returns {entries counted, last id counted}.
+_COUNT_AFTER_LUA: Final = """
+-- KEYS[1]: a stream. ARGV: an exclusive start '(<id>', the most entries to count.
+local entries = redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', ARGV[2])
+local n = #entries
+if n == 0 then return {0, ''} end
+return {n, entries[n][1]}
+"""
+
+#: Entries one run of the counting script reads at most (each run holds Redis a few
+#: milliseconds at most; a stream of ``maxlen`` entries takes ``maxlen / LAG_CHUNK`` runs).
+LAG_CHUNK: Final = 5000
 
 _Item = TypeVar("_Item")
 
@@ -412,6 +413,26 @@ def _valid_name(event: BusEvent) -> bool:
     return True
 
 
+def _group_state(groups: Iterable[Mapping[str, Any]], group: str) -> tuple[int, int | None, str] | None:
+    """``(pending, lag, last delivered id)`` of ``group`` in an ``XINFO GROUPS`` reply
+    as redis-py parses it, ``lag`` ``None`` when Redis does not say (6.2 has no
+    ``lag``; 7.x gives ``nil`` when it cannot tell); ``None`` if the group is not there.
+
+    Example::
+
+        >>> _group_state([{"name": b"g", "pending": 2, "last-delivered-id": b"5-0", "lag": 3}], "g")
+        (2, 3, '5-0')
+        >>> _group_state([{"name": b"g", "pending": 0, "last-delivered-id": b"5-0"}], "g")
+        (0, None, '5-0')
+    """
+    for info in groups:
+        if _text(info.get("name", "")) != group:
+            continue
+        lag = info.get("lag")
+        return int(info.get("pending") or 0), None if lag is None else int(lag), _text(info["last-delivered-id"])
+    return None
+
+
 def _entry_ms(entry_id: str) -> int:
     return int(entry_id.split("-", 1)[0])
 
@@ -426,30 +447,6 @@ def _check_name(what: str, value: str) -> str:
     if not isinstance(value, str) or not _NAME.match(value):
         raise ValueError(f"{what} must be 1-128 printable ASCII characters without spaces, got {value!r}")
     return value
-
-
-def _command_refusal(command_id: str, shard: object, data: bytes) -> str | None:
-    """Why a command must not reach a shard, or ``None``. Never quotes ``data``."""
-    if not _COMMAND_ID.match(command_id):
-        return "a command id must be 1-128 letters, digits or _.:-"
-    if isinstance(shard, bool) or not isinstance(shard, int) or shard < 0:
-        return "the shard must be an integer >= 0"
-    if len(data) > MAX_COMMAND_BYTES:
-        return f"{len(data)} bytes, over the gateway's {MAX_COMMAND_BYTES}-byte limit"
-    try:
-        payload = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return f"not JSON ({len(data)} bytes)"
-    if not isinstance(payload, dict):
-        return "not a JSON object"
-    op = payload.get("op")
-    if isinstance(op, bool) or not isinstance(op, int):
-        return "no integer 'op'"
-    if "d" not in payload:
-        return "no 'd'"
-    if op in REFUSED_OPS:
-        return f"op {op}, which only the shard or the gateway sends"
-    return None
 
 
 def _classify(exc: BaseException) -> str:
@@ -471,6 +468,13 @@ def _classify(exc: BaseException) -> str:
     if isinstance(exc, (rx.ConnectionError, rx.TimeoutError, OSError, TimeoutError)):
         return "transient"
     return "fatal"
+
+
+def _retrieved(task: asyncio.Task[Any]) -> None:
+    """A batch's outcome is read by its waiters; read here too, so a batch whose
+    waiters were all cancelled leaves no "exception was never retrieved" behind."""
+    if not task.cancelled():
+        task.exception()
 
 
 class _Stopped(Exception):
@@ -538,8 +542,11 @@ class RedisDelivery:
 
     async def ack(self) -> None:
         """Handled: ``XACK`` in a group (never delivered to it again); nothing for a
-        fan-out subscriber. Raises :class:`~rxgateway.errors.BusError` if Redis fails
-        (the entry stays pending and is redelivered after ``claim_idle``)."""
+        fan-out subscriber. The acks a subscription's deliveries issue in one turn
+        of the event loop go in one round trip, one ``XACK`` per stream; this returns
+        once that was sent. Raises
+        :class:`~rxgateway.errors.BusError` if Redis fails (the entry stays pending
+        and is redelivered after ``claim_idle``)."""
         if self._settled:
             return
         self._settled = True
@@ -744,11 +751,27 @@ class _Reader(Generic[_Item]):
         return None
 
     async def _interruptible(self, coro: Any) -> Any:
-        """Run ``coro`` so that :meth:`aclose` from another task ends it at once."""
+        """Run ``coro`` so that :meth:`aclose` from another task ends it at once.
+
+        A cancellation of the caller is passed on to the inner task, which should end
+        by raising it. When the inner task ends otherwise (it returned, or raised
+        something else, because the cancellation was swallowed on its way through the
+        Redis client), the caller's cancellation is raised here all the same: a lost
+        one left the caller reading forever and ``Bus.aclose`` waiting for it."""
+        current = asyncio.current_task()
+        cancels = current.cancelling() if current is not None else 0
         task = asyncio.ensure_future(coro)
         self._inflight = task
         try:
-            return await task
+            try:
+                result = await task
+            except Exception:
+                if current is not None and current.cancelling() > cancels:
+                    raise asyncio.CancelledError from None
+                raise
+            if current is not None and current.cancelling() > cancels:
+                raise asyncio.CancelledError
+            return result
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if self._closed and (current is None or current.cancelling() == 0):
@@ -933,6 +956,12 @@ class RedisSubscription(_Reader[RedisDelivery]):
         super().__init__(broker, group, consumer)
         self.names = names
         self._next_types = 0.0
+        #: Acks waiting for their XACK: stream -> entry ids, sent by ``_ack_task``.
+        self._acks: dict[str, list[str]] = {}
+        self._ack_task: asyncio.Task[None] | None = None
+        #: ``xacks``: XACK round trips; ``acked``: entries they acknowledged.
+        self.counters["xacks"] = 0
+        self.counters["acked"] = 0
 
     def __repr__(self) -> str:
         names = "every type" if self.names is None else ",".join(sorted(self.names))
@@ -1016,13 +1045,50 @@ class RedisSubscription(_Reader[RedisDelivery]):
         return item.stream, item.entry_id
 
     async def _ack(self, delivery: RedisDelivery) -> None:
+        """Join the batch of acks being gathered (one ``XACK`` per stream for every ack
+        issued before it is sent, in one round trip) and wait until it was sent. A
+        waiter cancelled meanwhile does not take the batch down with it."""
         if self.group is None:
             return
+        self._acks.setdefault(delivery.stream, []).append(delivery.entry_id)
+        task = self._ack_task
+        if task is None:  # the first ack since the last batch left: it starts the next
+            task = self._ack_task = asyncio.get_running_loop().create_task(self._send_acks())
+            task.add_done_callback(_retrieved)
+        await asyncio.shield(task)
+
+    async def _send_acks(self) -> None:
+        """Send the acks gathered until now (this task's first step runs at the next
+        turn of the event loop: the acks issued in the meantime are in it)."""
+        assert self.group is not None
+        acks, self._acks, self._ack_task = self._acks, {}, None
+        count = sum(len(ids) for ids in acks.values())
         try:
             async with asyncio.timeout(COMMAND_TIMEOUT):
-                await self._broker._redis.xack(delivery.stream, self.group, delivery.entry_id)
+                if len(acks) == 1:
+                    ((stream, ids),) = acks.items()
+                    await self._broker._redis.xack(stream, self.group, *ids)
+                else:
+                    async with self._broker._redis.pipeline(transaction=False) as pipe:
+                        for stream, ids in acks.items():
+                            pipe.xack(stream, self.group, *ids)
+                        await pipe.execute()
         except Exception as exc:
-            raise self._broker._error(f"{self!r}: acking {delivery.entry_id} failed", exc) from exc
+            error = self._broker._error(f"{self!r}: acking {count} entries failed", exc)
+            log.warning("%s; they stay pending and are delivered again after claim_idle", error)
+            raise error from exc
+        self.counters["xacks"] += 1
+        self.counters["acked"] += count
+
+    async def aclose(self) -> None:
+        """Send the acks still gathered, then stop: an ack issued before the close is
+        never lost with it. A read in flight is abandoned at once and the iterator ends;
+        entries read but not yet yielded are made claimable at once; yielded, unacked
+        ones stay pending (claimed after ``claim_idle``)."""
+        task = self._ack_task
+        if task is not None:
+            await asyncio.gather(asyncio.shield(task), return_exceptions=True)  # its waiters see a failure
+        await super().aclose()
 
     async def _retry(self, delivery: RedisDelivery) -> None:
         broker = self._broker
@@ -1067,7 +1133,7 @@ class _ParsedCommand:
             command_id = fields["id"].decode()
         except (KeyError, UnicodeDecodeError):
             return "no id"
-        if not _COMMAND_ID.match(command_id):
+        if not COMMAND_ID.match(command_id):
             return "an invalid id"
         self.id = command_id
         data = fields.get("data")
@@ -1079,7 +1145,7 @@ class _ParsedCommand:
         except (KeyError, ValueError):
             return "no integer shard"
         self.shard = shard
-        reason = _command_refusal(command_id, shard, data)
+        reason = command_problem(command_id, shard, data)
         if reason is not None:
             return reason
         try:
@@ -1244,6 +1310,7 @@ class RedisStreamsBroker:
         self._publish_script = self._redis.register_script(_PUBLISH_LUA)
         self._claim_script = self._redis.register_script(_CLAIM_LUA)
         self._release_script = self._redis.register_script(_RELEASE_LUA)
+        self._count_script = self._redis.register_script(_COUNT_AFTER_LUA)
         self._readers: weakref.WeakSet[_Reader[Any]] = weakref.WeakSet()
         self._closed = False
         #: ``published`` (new events stored), ``duplicates`` (skipped), ``commands``
@@ -1284,7 +1351,8 @@ class RedisStreamsBroker:
         """Store ``events`` (each in its type's stream, once per key within
         ``dedup_window``), in one round trip; returns how many were new. An event whose
         type is not a valid name can never be stored: it is skipped with a logged
-        error (a retry would fail the same way). Raises
+        error (a retry would fail the same way), counted in the result's ``skipped``
+        (a :class:`~rxgateway.bus.broker.Published`). Raises
         :class:`~rxgateway.errors.BusError` when Redis fails.
 
         Example::
@@ -1292,8 +1360,9 @@ class RedisStreamsBroker:
             new = await broker.publish([BusEvent(0, 1, "9f1c", 42, "MESSAGE_CREATE", payload)])
         """
         valid = [event for event in events if _valid_name(event)]
+        skipped = len(events) - len(valid)
         if not valid:
-            return 0
+            return Published(0, skipped=skipped)
         window_ms = max(1, round(self.dedup_window * _MS))
         age_ms = round(self.max_age * _MS) if self.max_age is not None else 0
         calls: list[tuple[list[str], list[str | int | bytes]]] = []
@@ -1325,7 +1394,71 @@ class RedisStreamsBroker:
         new = sum(int(reply) for reply in replies)
         self.counters["published"] += new
         self.counters["duplicates"] += len(valid) - new
-        return new
+        return Published(new, skipped=skipped)
+
+    # -- lag --------------------------------------------------------------------------
+
+    async def group_lag(self, names: Collection[str] | None, *, group: str) -> int:
+        """Entries of the types ``names`` (``None``: every type published so far) that
+        ``group`` has not acknowledged yet, summed over their streams: per stream, the
+        entries not yet delivered to the group plus its pending entries (delivered,
+        not acknowledged; ``XINFO GROUPS``' ``pending``).
+
+        Not yet delivered is ``XINFO GROUPS``' ``lag`` where Redis gives it (7.0 and
+        later, when it can tell); else (Redis 6.2, or a 7.x ``lag`` of ``nil`` after
+        deletions) it is counted: the entries after the group's last delivered id,
+        by a script that counts without sending them (:data:`LAG_CHUNK` per run). Both
+        are exact while the group does not read; while it reads, a stream's two
+        counts are a round trip apart (an entry delivered between them is missed, or
+        counted twice, at most one read's ``count`` per member). A stream the group has
+        not joined yet (a type first published after its members started, before
+        their next look at the types) counts 0. Raises
+        :class:`~rxgateway.errors.BusError` when Redis fails.
+
+        Example::
+
+            behind = await broker.group_lag({"MESSAGE_CREATE"}, group="moderation")
+        """
+        _check_name("group", group)
+        try:
+            types = sorted({check_event_name(name) for name in names}) if names is not None else await self._known_types()
+            keys = [self._keys.events(name) for name in types]
+            if not keys:
+                return 0
+            async with asyncio.timeout(COMMAND_TIMEOUT):
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for key in keys:
+                        pipe.xinfo_groups(key)
+                    replies: list[Any] = await pipe.execute(raise_on_error=False)
+            total = 0
+            for key, reply in zip(keys, replies):
+                if isinstance(reply, Exception):
+                    if "no such key" in str(reply).lower():
+                        continue  # a type never published: nothing behind
+                    raise reply
+                state = _group_state(reply, group)
+                if state is None:
+                    continue
+                pending, lag, last = state
+                total += pending + (lag if lag is not None else await self._count_after(key, last))
+        except Exception as exc:
+            raise self._error(f"reading the lag of group {group!r} failed", exc) from exc
+        return total
+
+    async def _count_after(self, key: str, last: str) -> int:
+        """Entries of stream ``key`` after id ``last`` (as many as it holds now)."""
+        async with asyncio.timeout(COMMAND_TIMEOUT):
+            length = int(await self._redis.xlen(key))
+        counted = 0
+        start = last
+        for _ in range(length // LAG_CHUNK + 2):  # what is added meanwhile is not chased
+            async with asyncio.timeout(COMMAND_TIMEOUT):
+                n, end = await self._count_script(keys=[key], args=[f"({start}", LAG_CHUNK])
+            counted += int(n)
+            if int(n) < LAG_CHUNK:
+                break
+            start = _text(end)
+        return counted
 
     # -- subscribing ------------------------------------------------------------------
 
@@ -1373,7 +1506,7 @@ class RedisStreamsBroker:
             raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
         what = f"command {command.id!r} for shard {command.shard}"
         payloads = (bytes(command.data),)
-        reason = _command_refusal(command.id, command.shard, command.data)
+        reason = command_problem(command.id, command.shard, command.data)
         if reason is not None:
             raise CommandsNotSentError(f"{what} was not sent: {reason}", payloads)
         key = self._keys.answer(command.id)

@@ -31,10 +31,16 @@ when watched: payloads by type, by one frame sink per watched shard (a prefix te
 a slice and a dict increment per dispatch, :mod:`.watch`; about 1 µs per event with
 the shard's sink call, ``benchmarks/metrics_cost.py``), and heartbeat round trips,
 observed when the sink sees an ACK (after the machine timed it). Identifies and
-queue waits come from a :class:`MeteredQueue` around the shared queue; the bus
-reports its lags through :meth:`Metrics.observe_publish_lag` and
-:meth:`Metrics.set_consumer_lag`. Counters of a shard a member hands off are kept
-(folded into a base once the shard has ended) so they never go back.
+queue waits come from a :class:`MeteredQueue` around the shared queue. The bus
+reports its lags: the publish lag from a
+:class:`~rxgateway.bus.publisher.Publisher` given the metrics
+(``ops.publish(broker, metrics=metrics)``; ``rxgateway cluster run --bus URL
+--metrics-port N``), one observation per event the broker acknowledged
+(:meth:`Metrics.observe_publish_lag`); the consumer lag from
+:meth:`Metrics.watch_bus`, which polls the broker for a group's lag
+(:class:`BusLagWatch`, :meth:`Metrics.set_consumer_lag`).
+Counters of a shard a member hands off are kept (folded into a base once the shard
+has ended) so they never go back.
 
 ``GET /metrics`` (:meth:`Metrics.serve`) is served by aiohttp on the running loop:
 collection happens on the loop that owns the shards; the text is rendered in a
@@ -76,7 +82,8 @@ name                                           type       labels                
 ``rxgateway_publish_lag_seconds``              histogram  app, member                   a dispatch's arrival at the shard to the
                                                                                         bus acknowledging its publish
 ``rxgateway_consumer_lag``                     gauge      app, member, group            entries a bus consumer group has not
-                                                                                        processed yet
+                                                                                        processed yet: not delivered, plus
+                                                                                        delivered and not acknowledged
 ``rxgateway_member_shard_changes_total``       counter    app, member, event            a member's ``counters``: claimed,
                                                                                         handed_off, let_go, lost, forwarded
 ``rxgateway_cluster_members``                  gauge      app, member                   live members at the last lease renewal
@@ -90,8 +97,9 @@ watched directly (not through a member) are forgotten when the watch is disposed
 from __future__ import annotations
 
 from .buckets import Buckets
+from .bus_lag import BusLagWatch
 from .exporter import Metrics, require_prometheus
 from .queue import MeteredQueue
 from .server import MetricsServer
 
-__all__ = ["Buckets", "MeteredQueue", "Metrics", "MetricsServer", "require_prometheus"]
+__all__ = ["Buckets", "BusLagWatch", "MeteredQueue", "Metrics", "MetricsServer", "require_prometheus"]

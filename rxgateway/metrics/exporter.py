@@ -10,14 +10,18 @@ from reactivex.disposable import Disposable
 
 from ..cluster.member import Member
 from ..group import ShardGroup
+from ..protocol.event_type import EventTypeFlags
 from ..queue.session_queue import SessionQueue
 from ..shard import Shard
 from .buckets import PUBLISH_LAG_BUCKETS, Buckets
+from .bus_lag import DEFAULT_EVERY, BusLagWatch
 from .queue import MeteredQueue
 from .watch import Book, MemberSource
 
 if TYPE_CHECKING:
     from prometheus_client.registry import CollectorRegistry
+
+    from ..bus.bus import Bus
 
     from .server import MetricsServer
 
@@ -75,6 +79,7 @@ class Metrics:
         #: Seconds from a dispatch's arrival to the bus's publish acknowledgement.
         self.publish_lag = Buckets(PUBLISH_LAG_BUCKETS)
         self._consumer_lag: dict[str, float] = {}
+        self._lag_watches: list[BusLagWatch] = []
         self._collector = GatewayCollector(self)
         self.registry.register(self._collector)
 
@@ -184,12 +189,39 @@ class Metrics:
 
     def set_consumer_lag(self, group: str, entries: float) -> None:
         """Consumer group ``group`` has ``entries`` left to process
-        (``rxgateway_consumer_lag{group=...}``): JetStream's ``num_pending``, or
-        the ``lag`` of Redis Streams' ``XINFO GROUPS``. Set it whenever the bus
-        learns it; the last value is reported."""
+        (``rxgateway_consumer_lag{group=...}``): what
+        :meth:`Broker.group_lag <rxgateway.bus.broker.Broker.group_lag>` reads
+        (:meth:`watch_bus` polls it). The last value is reported."""
         if entries != entries or entries < 0:
             raise ValueError(f"a consumer lag is a count >= 0, got {entries}")
         self._consumer_lag[str(group)] = float(entries)
+
+    def watch_bus(
+        self, bus: Bus, flags: EventTypeFlags | int = EventTypeFlags.all(), *, every: float = DEFAULT_EVERY
+    ) -> BusLagWatch:
+        """Report the consumer lag of ``bus``'s group for the event types ``flags``
+        (those its consumers subscribe to: the broker keeps the lag per group and
+        types), polled every ``every`` seconds (:mod:`rxgateway.metrics.bus_lag`).
+        Call it on the running event loop; ``await watch.aclose()`` (or
+        :meth:`close`) stops it and removes the series. One watch per group: a
+        second one of the same group would set the same series.
+
+        Raises ``ValueError`` for a fan-out bus (``group=None``): each fan-out
+        subscriber reads on its own, there is no group to be behind.
+
+        Example::
+
+            bus = Bus(broker, group="moderation")
+            watch = metrics.watch_bus(bus, EventTypeFlags.MESSAGE_CREATE, every=5)
+        """
+        from ..bus.bus import names_for  # the bus is optional: imported when used
+
+        if bus.group is None:
+            raise ValueError("watch_bus() needs a Bus with a group: a fan-out bus has no consumer group lag")
+        watch = BusLagWatch(self, bus.broker, bus.group, names_for(int(flags)), every)
+        self._lag_watches = [w for w in self._lag_watches if w.running]
+        self._lag_watches.append(watch)
+        return watch
 
     def clear_consumer_lag(self, group: str) -> None:
         """Stop reporting ``group`` (it was deleted)."""
@@ -218,7 +250,11 @@ class Metrics:
         return await start_server(self.registry, port, host)
 
     def close(self) -> None:
-        """Stop watching everything (sinks detached) and leave the registry."""
+        """Stop watching everything (sinks detached, bus lag polls cancelled) and
+        leave the registry."""
+        for lag_watch in self._lag_watches:
+            lag_watch.dispose()
+        self._lag_watches.clear()
         for follower in list(self._members):
             follower.close()
         self._members.clear()

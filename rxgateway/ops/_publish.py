@@ -32,7 +32,7 @@ __all__ = ["publish"]
 log = logging.getLogger("rxgateway.bus")
 
 
-def publish(target: Any = None, flags: EventTypeFlags | int = EventTypeFlags.DISPATCHES, *args: Any, commands: bool = True, **kwargs: Any) -> Callable[[Observable[Any]], Observable[Any]]:
+def publish(target: Any = None, flags: EventTypeFlags | int = EventTypeFlags.DISPATCHES, *args: Any, commands: bool = True, metrics: Any = None, **kwargs: Any) -> Callable[[Observable[Any]], Observable[Any]]:
     """Forward the dispatches of ``flags`` that the source's shards receive to
     ``target`` (a :class:`~rxgateway.bus.Bus` or a broker), as the bytes received,
     never parsed; with ``commands`` (default) also hand the bus's commands to the
@@ -41,7 +41,9 @@ def publish(target: Any = None, flags: EventTypeFlags | int = EventTypeFlags.DIS
     The source must be a ``Shard``, a ``ShardGroup`` or a cluster ``Member`` (what
     receives the payloads). The result emits a ``GatewayErrorEvent`` for each problem
     of the bus (a broker down, events dropped at the bound) and completes when the
-    source does, after publishing what is queued.
+    source does, after publishing what is queued. ``metrics`` (a
+    :class:`~rxgateway.metrics.Metrics`) gets the publish lag of every event
+    published (see :class:`~rxgateway.bus.publisher.Publisher`).
     """
     broker = getattr(target, "broker", target)
     if broker is None or not hasattr(broker, "publish") or not hasattr(broker, "serve_commands"):
@@ -57,7 +59,7 @@ def publish(target: Any = None, flags: EventTypeFlags | int = EventTypeFlags.DIS
             def report(error: GatewayError) -> None:
                 observer.on_next(GatewayErrorEvent(ShardId(0, 1), error))
 
-            publisher = Publisher(broker, flags=flags, on_error=report)
+            publisher = Publisher(broker, flags=flags, on_error=report, metrics=metrics)
             disposables = CompositeDisposable(publisher.attach(source))  # type: ignore[arg-type]
             loop = asyncio.get_running_loop()
             tasks: list[asyncio.Task[None]] = []

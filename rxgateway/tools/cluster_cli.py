@@ -72,7 +72,7 @@ def add_cluster_arguments(commands: Any) -> None:
         help="publish the shards' dispatches to this broker and take commands from it: nats://... (JetStream) or redis://... (Streams)",
     )
     run.add_argument("--bus-events", default=None, help="only these event types on the bus, e.g. MESSAGE_CREATE,GUILD_CREATE (default every dispatch)")
-    run.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus /metrics on this port (0: any; needs rxgateway[metrics])")
+    run.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus /metrics on this port (0: any; needs rxgateway[metrics]); with --bus, the publish lag too")
     run.add_argument("--metrics-host", default="127.0.0.1", help="the address /metrics listens on (default 127.0.0.1)")
 
     run.add_argument(
@@ -213,6 +213,7 @@ async def _run_member(args: argparse.Namespace) -> int:
         config = config.replace(queue=RedisQueue(args.redis, **queue_options))
     made_queue = config.queue if isinstance(config.queue, RedisQueue) else None  # closed here, not by the member
     metered = server = None
+    metrics: Any = None  # with --bus too, it gets the publish lag
     if args.metrics_port is not None:  # the member's Redis queue, built here to be metered
         from ..metrics import MeteredQueue, Metrics, require_prometheus
 
@@ -262,7 +263,7 @@ async def _run_member(args: argparse.Namespace) -> int:
             if not published.done():
                 published.set_result(None)
 
-        member.pipe(ops.publish(broker, flags)).subscribe(
+        member.pipe(ops.publish(broker, flags, metrics=metrics)).subscribe(
             lambda problem: print(f"rxgateway: bus: {problem.error}", file=sys.stderr, flush=True),
             ended_publishing,
             ended_publishing,
