@@ -507,6 +507,8 @@ class Connection:
             raise
         session = state.sessions.create(account, identify.intents, shard, identify.large_threshold)
         session.presence = identify.presence
+        for note in identify.notes:
+            state.note(self.record, OpCode.IDENTIFY, note)
         attempt(True, session.id)
         self._attach(session)
         if identify.compress and self.record.compression is None:
@@ -598,8 +600,11 @@ class Connection:
         self.state.violate(self.record, kind, detail)
 
     def _presence(self, d: Any, now: float) -> None:
-        presence = rules.parse_presence(d)
+        notes: list[str] = []
+        presence = rules.parse_presence(d, notes)
         session = self._command(OpCode.PRESENCE_UPDATE, presence, now)
+        for note in notes:
+            self.state.note(self.record, OpCode.PRESENCE_UPDATE, note)
         if not self._presences.hit(now):
             self._violate(V.PRESENCE_RATE_LIMITED, "more than 5 presence updates in 20 s; ignored")
             return

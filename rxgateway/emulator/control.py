@@ -17,8 +17,9 @@ own test suite in another language).
 ``POST /_emulator/burst``    ``{"count": N, "mix"?: "messages=1"}`` → sent in the background
 ``POST /_emulator/traffic``  ``{"rate": EVENTS_PER_S, "mix"?: …}``; rate 0 stops it
 ``GET /_emulator/record``    connections (shard, path, identifies, resumes, close codes,
-                             payload and heartbeat counts), violations and replays
-                             served (``--replay``), as JSON
+                             payload and heartbeat counts), violations, notes (what
+                             was accepted leniently) and replays served (``--replay``),
+                             as JSON
 =========================  ==========================================================
 
 Errors are ``400 {"error": "..."}``.
@@ -209,7 +210,13 @@ class ControlApi:
              "sent": r.sent, "started_at": r.started_at, "finished_at": r.finished_at, "ended": r.ended}
             for r in record.replays
         ]  # fmt: skip
-        return json_response({"connections": connections, "violations": violations, "replays": replays})
+        notes = [
+            {"connection": n.connection_id, "time": n.time, "op": int(n.op), "detail": n.detail}
+            for n in record.notes
+        ]
+        return json_response(
+            {"connections": connections, "violations": violations, "notes": notes, "replays": replays}
+        )
 
 
 async def _body(request: web.Request) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from ..protocol import CloseCode
 from .accounts import Accounts, BotAccount
 from .command_answers import Commands
 from .faults import DispatchFaultPlan, Fault
-from .journal import ConnectionRecord, Record, Violation, ViolationKind
+from .journal import ConnectionRecord, Note, Record, Violation, ViolationKind
 from .playback import ReplaySource
 from .sessions import ServerSession, SessionStore
 from .settings import EmulatorConfig
@@ -59,12 +59,36 @@ class OpenConnection(Protocol):
         ...
 
 
+class ShiftedClock:
+    """``time.monotonic()`` plus a shift that only grows: the emulator's clock.
+
+    Every window the emulator keeps (identify concurrency, session starts, resume,
+    payload, presence and member-request limits) reads this clock, so
+    :meth:`advance` moves them all forward at once. Timers of the event loop
+    (heartbeat timeouts, the delays after op 7 / op 9) run on real time and do not move.
+    """
+
+    __slots__ = ("shift",)
+
+    def __init__(self) -> None:
+        self.shift = 0.0
+
+    def __call__(self) -> float:
+        return time.monotonic() + self.shift
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock ``seconds`` forward (never back: windows only expire)."""
+        if not seconds >= 0:
+            raise ValueError(f"the emulator's clock only moves forward, got {seconds!r} s")
+        self.shift += seconds
+
+
 class GatewayState:
     """The state behind one emulator, shared by its connections and its HTTP routes."""
 
     def __init__(self, config: EmulatorConfig) -> None:
         self.config = config
-        self.clock = time.monotonic
+        self.clock = ShiftedClock()
         self.accounts = Accounts(config)
         self.world = World(
             config.seed, config.guilds, config.members_per_guild, config.large_guilds, config.large_guild_members
@@ -97,6 +121,10 @@ class GatewayState:
     def violate(self, conn: ConnectionRecord, kind: ViolationKind, detail: str, close_code: int | None = None) -> None:
         """Record that the client on ``conn`` broke a rule."""
         self.record.violations.append(Violation(kind, conn.id, self.clock(), detail, close_code, conn.shard))
+
+    def note(self, conn: ConnectionRecord, op: int, detail: str) -> None:
+        """Record that the client on ``conn`` sent something accepted leniently."""
+        self.record.notes.append(Note(self.clock(), conn.id, conn.shard, op, detail))
 
     def revoke(self, account: BotAccount) -> None:
         """The daily budget ran out (§5.2 [EMU]): refuse the token from now on, close

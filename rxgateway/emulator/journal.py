@@ -134,6 +134,35 @@ class CommandRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Note:
+    """Something a client sent that Discord accepts but GATEWAY.md does not describe
+    (the legacy ``game`` key of a presence, a ``null`` status, ...): the emulator
+    accepted it, read it as written in ``detail``, and noted it here instead of
+    closing the connection."""
+
+    time: float
+    connection_id: int
+    shard: ShardId | None
+    op: int
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class RestCall:
+    """A REST request a client made under ``/api/v10``: ``path`` is relative to that
+    base (``"/channels/123/messages"``), ``json`` the decoded body (``None`` without
+    one, or when it was not JSON) and ``status`` the emulator's answer. The
+    ``Authorization`` header (the token) is never kept."""
+
+    time: float
+    method: str
+    path: str
+    query: dict[str, str]
+    json: Any
+    status: int
+
+
+@dataclass(frozen=True, slots=True)
 class SentMessage:
     """A message a bot created over REST (``POST /channels/{id}/messages``)."""
 
@@ -226,6 +255,11 @@ class Record:
     violations: list[Violation] = field(default_factory=list)
     commands: list[CommandRecord] = field(default_factory=list)
     messages: list[SentMessage] = field(default_factory=list)
+    #: Every REST request under ``/api/v10``, answered or not (unknown routes get 404).
+    rest_calls: list[RestCall] = field(default_factory=list)
+    #: What the emulator accepted leniently (see :class:`Note`); empty when every
+    #: payload was exactly as GATEWAY.md describes.
+    notes: list[Note] = field(default_factory=list)
     #: One per session a recording was served to (``--replay``).
     replays: list[ReplayRecord] = field(default_factory=list)
 

@@ -6,7 +6,12 @@
 * ``GET /api/v10/users/@me`` and ``GET /api/v10/oauth2/applications/@me`` — what
   discord.py's ``login()`` asks for;
 * ``POST /api/v10/channels/{id}/messages`` — records the message (``emu.messages_sent``),
-  answers a message object, and dispatches its MESSAGE_CREATE to the bot's shards.
+  answers a message object, and dispatches its MESSAGE_CREATE to the bot's shards;
+* any other path under ``/api/v10`` — ``404 {"message": "404: Not Found", "code": 0}``.
+
+Every request under ``/api/v10`` is recorded (``emu.record.rest_calls``: method, path,
+query, JSON body, status; never the ``Authorization`` header), so a test can read what
+a bot asked for, the calls the emulator does not implement included.
 
 Every path also answers with a trailing slash. Errors are ``401 {"message", "code"}``.
 Responses carry ``Content-Type: application/json`` exactly (discord.py compares it).
@@ -20,6 +25,7 @@ Example::
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -30,11 +36,17 @@ from . import shapes
 from .accounts import BOT_PREFIX, BotAccount
 from .dispatch import OutgoingDispatch
 from .gateway_state import GatewayState
-from .journal import SentMessage
+from .journal import RestCall, SentMessage
 
 API_PREFIX = "/api/v10"
+#: An aiohttp request handler (what a middleware wraps).
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 #: Discord's answer to a missing or wrong token.
 UNAUTHORIZED = {"message": "401: Unauthorized", "code": 0}
+#: Discord's answer to a route it does not know (here: one the emulator does not implement).
+NOT_FOUND = {"message": "404: Not Found", "code": 0}
+#: Methods the catch-all route answers.
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 #: Exactly this, with no charset: discord.py compares the header verbatim (peers.md §3).
 JSON_CONTENT_TYPE = "application/json"
 
@@ -62,6 +74,32 @@ class RestApi:
         add_routes(app, f"{API_PREFIX}/users/@me", "GET", self.current_user)
         add_routes(app, f"{API_PREFIX}/oauth2/applications/@me", "GET", self.current_application)
         add_routes(app, f"{API_PREFIX}/channels/{{channel_id:\\d+}}/messages", "POST", self.create_message)
+        for method in METHODS:
+            app.router.add_route(method, f"{API_PREFIX}/{{tail:.*}}", self.not_found)
+        app.middlewares.append(self._record)
+
+    @web.middleware
+    async def _record(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Record every request under ``/api/v10`` (see :class:`~.journal.RestCall`)."""
+        if not request.path.startswith(API_PREFIX + "/"):
+            return await handler(request)
+        body: Any = None
+        if request.can_read_body:
+            try:
+                body = orjson.loads(await request.read())
+            except orjson.JSONDecodeError:
+                body = None
+        response = await handler(request)
+        state = self._state
+        path = request.path[len(API_PREFIX) :]
+        state.record.rest_calls.append(
+            RestCall(state.clock(), request.method, path, dict(request.query), body, response.status)
+        )
+        return response
+
+    async def not_found(self, request: web.Request) -> web.Response:
+        """Any route the emulator does not implement: 404, as Discord answers an unknown one."""
+        return json_response(NOT_FOUND, 404)
 
     def _account(self, request: web.Request) -> BotAccount | None:
         header = request.headers.get("Authorization", "")

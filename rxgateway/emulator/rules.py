@@ -83,6 +83,8 @@ class ParsedIdentify:
     large_threshold: int
     compress: bool
     presence: dict[str, Any] | None
+    #: What was accepted leniently (see :func:`parse_presence`), for the record.
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,8 +169,9 @@ def parse_identify(d: Any, shard_multiple: int) -> ParsedIdentify:
     if not isinstance(compress, bool):
         raise _invalid("identify compress is not a boolean")
     presence = obj.get("presence")
+    notes: list[str] = []
     if presence is not None:
-        parse_presence(presence)
+        presence = parse_presence(presence, notes)
     return ParsedIdentify(
         token=token,
         intents=_intents(obj.get("intents")),
@@ -177,6 +180,7 @@ def parse_identify(d: Any, shard_multiple: int) -> ParsedIdentify:
         large_threshold=large_threshold,
         compress=compress,
         presence=presence,
+        notes=tuple(notes),
     )
 
 
@@ -199,20 +203,48 @@ def parse_resume(d: Any) -> ParsedResume:
     return ParsedResume(token, session_id, seq)
 
 
-def parse_presence(d: Any) -> dict[str, Any]:
-    """An Update Presence (§9.4): ``since``, ``activities``, ``status``, ``afk``."""
+def parse_presence(d: Any, notes: list[str] | None = None) -> dict[str, Any]:
+    """An Update Presence (§9.4): ``since``, ``activities``, ``status``, ``afk``.
+
+    Returns the presence as the emulator reads it. What Discord accepts but §9.4 does
+    not describe is accepted and explained in ``notes`` (when given) instead of being
+    refused: the legacy ``game`` key (one activity or ``null``; hikari always sends it,
+    discord.py in Identify), no ``activities`` at all (none), a ``null`` status
+    (discord.py with an activity and no status: ``online``) and a ``since`` that is a
+    whole float (discord.py's ``0.0``). Shapes §9.4 does describe stay refused (4001).
+    """
     obj = _object(d, "presence")
+    said = notes if notes is not None else []
     since = obj.get("since")
+    if isinstance(since, float) and since.is_integer() and since >= 0:
+        said.append(f"presence since {since!r} is a float; read as {int(since)}")
+        since = int(since)
     if since is not None and not _is_int(since):
         raise _invalid("presence since is neither an integer nor null")
     activities = obj.get("activities")
+    if "game" in obj:
+        game = obj["game"]
+        if game is not None and not _is_activity(game):
+            raise _invalid("presence game must be null or a {name, type} object")
+        if activities is None:
+            activities = [] if game is None else [game]
+            said.append("presence uses the legacy 'game' key; read as its activities")
+        else:
+            said.append("presence sends both 'game' and 'activities'; 'game' ignored")
+    elif activities is None and "activities" not in obj:
+        activities = []
+        said.append("presence has no 'activities'; read as none")
     if not isinstance(activities, list) or not all(_is_activity(a) for a in activities):
         raise _invalid("presence activities must be a list of {name, type} objects")
-    if obj.get("status") not in PRESENCE_STATUSES:
-        raise _invalid(f"presence status {obj.get('status')!r} is unknown")
+    status = obj.get("status")
+    if status is None:
+        status = "online"
+        said.append("presence status is null; read as 'online'")
+    if status not in PRESENCE_STATUSES:
+        raise _invalid(f"presence status {status!r} is unknown")
     if not isinstance(obj.get("afk"), bool):
         raise _invalid("presence afk is not a boolean")
-    return obj
+    return {**obj, "since": since, "activities": activities, "status": status}
 
 
 def parse_voice_state(d: Any) -> ParsedVoiceState:

@@ -41,7 +41,7 @@ from .control import ControlApi
 from .dispatch import OutgoingDispatch
 from .faults import DEFAULT_DISPATCH_FAULTS, DispatchFaultPlan, Fault, FaultKind
 from .gateway_state import GatewayState
-from .journal import ConnectionRecord, Record, SentMessage, Violation
+from .journal import ConnectionRecord, Note, Record, RestCall, SentMessage, Violation
 from .payloads import BUILDERS
 from .playback import ReplaySource
 from .rest import RestApi, json_response
@@ -180,6 +180,32 @@ class GatewayEmulator:
     def messages_sent(self) -> list[SentMessage]:
         """Messages created with ``POST /channels/{id}/messages``."""
         return self.record.messages
+
+    @property
+    def rest_calls(self) -> list[RestCall]:
+        """Every REST request under ``/api/v10``, in order (never its token)."""
+        return self.record.rest_calls
+
+    @property
+    def notes(self) -> list[Note]:
+        """What clients sent that Discord accepts but GATEWAY.md does not describe,
+        accepted and noted rather than closed (see :class:`~.journal.Note`)."""
+        return self.record.notes
+
+    def advance(self, seconds: float) -> None:
+        """Move the emulator's clock ``seconds`` forward: every window it keeps expires
+        as if that time had passed (identify concurrency, the daily session starts, the
+        resume window of detached sessions, payload / presence / member-request rate
+        limits). Heartbeat timeouts and the close delays after op 7 / op 9 are timers
+        of the event loop: they keep real time (shrink them in the config instead).
+        Record times are read from the same clock, so they jump too.
+
+        Example::
+
+            emu.advance(emu.config.resume_window_s)   # detached sessions can no longer resume
+        """
+        self.state.clock.advance(seconds)
+        self.state.sessions.sweep(self.state.clock())
 
     @property
     def connections(self) -> list[ConnectionRecord]:

@@ -36,6 +36,7 @@ from rxgateway.protocol import CloseFrame, EventTypeFlags, Intents, ShardId
 from rxgateway.protocol.commands import RequestGuildMembers, UpdatePresence
 from rxgateway.queue import InMemoryQueue
 from rxgateway.shard import Shard
+from rxgateway.testing import Gateway
 
 HEARTBEAT_MS = 400
 #: Heartbeat tests: a busy shard must read each ACK within one interval, or it takes
@@ -297,37 +298,36 @@ async def test_persisted_session_resumes_without_identify() -> None:
         assert emu.violations == []
 
 
-async def test_commands_sent_while_disconnected_arrive_after_resume_in_order() -> None:
-    async with emulator() as emu:
-        shard = Shard(ShardId(0, 1), config_for(emu))
-        async with shard:
-            await shard.ready(timeout=5)
-            guild = emu.state.world.guilds[0].id
-            queued: list[int] = []
+@pytest.mark.rxgateway(
+    heartbeat_interval_ms=HEARTBEAT_MS, heartbeat_timeout_factor=LATE_FACTOR, reconnect_close_delay_s=0.5
+)
+async def test_commands_sent_while_disconnected_arrive_after_resume_in_order(gateway: Gateway) -> None:
+    # Written with the plugin's ``gateway`` fixture (rxgateway.testing), as a bot's tests would be.
+    shard = Shard(ShardId(0, 1), gateway.config(INTENTS))
+    async with shard:
+        await shard.ready(timeout=5)
+        guild = gateway.guild().id
+        queued: list[int] = []
 
-            def on_state(state: ShardState) -> None:
-                # Send the moment the shard learns the link is gone.
-                if state.kind.value == "disconnected" and not queued:
-                    for nonce in ("a", "b", "c"):
-                        shard.sender.command(RequestGuildMembers(guild_id=guild, query="", limit=5, nonce=nonce))
-                    shard.sender.command(UpdatePresence(status="idle"))
-                    queued.append(shard._machine.queued_commands)
+        def on_state(state: ShardState) -> None:
+            # Send the moment the shard learns the link is gone.
+            if state.kind.value == "disconnected" and not queued:
+                for nonce in ("a", "b", "c"):
+                    shard.sender.command(RequestGuildMembers(guild_id=guild, query="", limit=5, nonce=nonce))
+                shard.sender.command(UpdatePresence(status="idle"))
+                queued.append(shard._machine.queued_commands)
 
-            shard.states.subscribe(on_state)
-            emu.inject(Fault.drop(), shard=0)
-            await wait_until(lambda: bool(queued), 5)
-            assert queued == [4]  # all four were held, not sent on the dead link
-
-            def after_the_drop() -> list[Any]:
-                return [c for conn in emu.record.connections[1:] for c in conn.commands]
-
-            await wait_until(lambda: len(after_the_drop()) >= 4, 10)
-        assert emu.record.connections[0].commands == []
-        commands = after_the_drop()
-        assert [c.op for c in commands] == [8, 8, 8, 3]
-        assert [c.data.get("nonce") for c in commands[:3]] == ["a", "b", "c"]
-        assert all(conn.resumes for conn in emu.record.connections[1:] if conn.commands)
-        assert emu.violations == []
+        shard.states.subscribe(on_state)
+        gateway.inject("drop", shard=0)
+        await wait_until(lambda: bool(queued), 5)
+        assert queued == [4]  # all four were held, not sent on the dead link
+        await gateway.wait_for_command(3, timeout=10)  # the last of the four
+    commands = gateway.commands()
+    assert [c.op for c in commands] == [8, 8, 8, 3]
+    assert [c.data.get("nonce") for c in commands[:3]] == ["a", "b", "c"]
+    first, *after_the_drop = gateway.emulator.record.connections
+    assert first.commands == [] and {c.connection_id for c in commands} <= {c.id for c in after_the_drop if c.resumes}
+    gateway.assert_no_violations()
 
 
 async def test_events_iterator_and_next_event() -> None:
