@@ -3,11 +3,16 @@
 
     python3 dev.py demo     # the main job: the live demo on the embedded emulator
     python3 dev.py test     # the whole test suite
+    python3 dev.py docs     # the documentation site, served on http://127.0.0.1:8000
 
 Each command creates ``.venv`` beside this file on first use and installs the
 package (editable) with the extras it needs; later runs reuse it and reinstall
 only when ``pyproject.toml`` changed. Extra arguments are passed through, for
 example ``python3 dev.py test -k emulator -x`` or ``python3 dev.py demo --shards 4``.
+
+``test`` also checks the documentation site in a headless browser, the system's
+Chromium: when ``/usr/bin/chromium`` is missing it installs Debian's ``chromium``
+package with apt-get (as root, or through ``sudo -n``), and says so first.
 """
 
 from __future__ import annotations
@@ -30,7 +35,11 @@ EXTRAS = {
     "test": "test,cli,tls,notebooks,docs",
     "bench": "cli",
     "soak": "test,cli",
+    "docs": "docs",
 }
+
+#: The browser the docs' test drives (tests/docs/): Debian's chromium package.
+CHROMIUM = Path("/usr/bin/chromium")
 
 
 def ensure_venv(extras: str) -> None:
@@ -51,6 +60,31 @@ def ensure_venv(extras: str) -> None:
     stamp.write_text(digest)
 
 
+def ensure_chromium() -> None:
+    """Install Debian's ``chromium`` when ``/usr/bin/chromium`` is missing (the docs'
+    browser check needs it): ``apt-get install -y chromium``, as root or with
+    ``sudo -n``; ``apt-get update`` first only if that fails. A failure is printed,
+    not fatal: the browser test then fails and says why."""
+    if CHROMIUM.exists():
+        return
+    as_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    prefix = [] if as_root else ["sudo", "-n"]
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    print(f"{CHROMIUM} is missing (the docs' browser check needs it): installing Debian's chromium", flush=True)
+
+    def apt(*args: str) -> bool:
+        command = [*prefix, "apt-get", *args]
+        print(f"running: {' '.join(command)}", flush=True)
+        try:
+            return subprocess.run(command, env=env).returncode == 0
+        except OSError as exc:  # no apt-get, no sudo
+            print(f"cannot run {command[0]}: {exc}", flush=True)
+            return False
+
+    if not apt("install", "-y", "chromium") and not (apt("update") and apt("install", "-y", "chromium")):
+        print("could not install chromium: the docs' browser test will fail until it is installed", flush=True)
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in EXTRAS:
         print(__doc__)
@@ -59,7 +93,12 @@ def main(argv: list[str]) -> int:
     ensure_venv(EXTRAS[command])
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     if command == "test":
+        ensure_chromium()
         args = [str(PYTHON), "-m", "pytest", *rest]
+    elif command == "docs":
+        print("serving the docs at http://127.0.0.1:8000 (Ctrl-C to stop)", flush=True)
+        env.setdefault("NO_MKDOCS_2_WARNING", "1")
+        args = [str(PYTHON), "-m", "mkdocs", "serve", *rest]
     elif command == "soak":
         args = [str(PYTHON), "-m", "rxgateway.tools.soak", *rest]
     elif command == "bench":

@@ -130,5 +130,7 @@ class Fatal:
     error: GatewayError
 
 
+#: What the machine asks the driver to do (see the module docstring).
 Action = Connect | Send | Close | Drop | RequestIdentify | CancelIdentify
+#: Everything the machine emits: an :data:`Action` for the driver, or news for observers.
 Output = Action | Received | StateChanged | Closed | Problem | Fatal
