@@ -210,7 +210,9 @@ async def test_a_killed_consumer_s_events_go_to_the_rest_of_its_group(
                 await broker.aclose()
         assert len(published) == len(set(published)) and published
         assert len(handled) == len(set(handled)), "the survivor handled an event twice"
-        assert survivor.stats["delivered"] == len(handled)
+        # Handled and counted, but for the one handler (concurrency 1) that may have
+        # been cancelled at the stop after it recorded its event.
+        assert len(handled) - 1 <= survivor.stats["delivered"] <= len(handled)
         assert set(handled) | set(victims) == set(published)
         assert len(set(handled) & set(victims)) <= 1
         assert victims and handled
