@@ -85,6 +85,19 @@ def ensure_chromium() -> None:
         print("could not install chromium: the docs' browser test will fail until it is installed", flush=True)
 
 
+#: Test workers: most tests wait on sockets, processes and timers, so twice the cores
+#: keeps the machine busy; a file's tests stay on one worker (their module fixtures,
+#: such as a redis-server, are started once).
+WORKERS = max(2, 2 * (os.cpu_count() or 1))
+
+
+def parallel(rest: list[str]) -> list[str]:
+    """pytest-xdist's options for the suite, unless the arguments choose already
+    (``-n``, ``--numprocesses``, ``-p no:xdist``)."""
+    chosen = any(arg.startswith(("-n", "--numprocesses", "--dist")) or arg == "no:xdist" for arg in rest)
+    return [] if chosen else ["-n", str(WORKERS), "--dist", "loadfile"]
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in EXTRAS:
         print(__doc__)
@@ -94,7 +107,7 @@ def main(argv: list[str]) -> int:
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     if command == "test":
         ensure_chromium()
-        args = [str(PYTHON), "-m", "pytest", *rest]
+        args = [str(PYTHON), "-m", "pytest", *parallel(rest), *rest]
     elif command == "docs":
         print("serving the docs at http://127.0.0.1:8000 (Ctrl-C to stop)", flush=True)
         env.setdefault("NO_MKDOCS_2_WARNING", "1")

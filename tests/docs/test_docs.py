@@ -256,13 +256,21 @@ def watched(browser: Any) -> Iterator[PageWatch]:
 def test_search_finds_pages(served_site: str, site: Build, watched: PageWatch) -> None:
     page = watched.page
     page.set_viewport_size({"width": 1280, "height": 900})
-    page.goto(served_site, wait_until="load")
+    page.goto(served_site, wait_until="networkidle")  # the search worker and its index loaded
     box = page.locator("input.md-search__input")
     box.click()  # at this width the search box is in the header
-    box.fill("heartbeat")
     results = page.locator(".md-search-result__item a")
-    results.first.wait_for(state="visible", timeout=20_000)
-    assert results.count() > 0
+    # The index is built in a web worker once the page loaded; a query typed before it
+    # is ready is not run again. Type it again until results show (bounded: 12 tries).
+    for _attempt in range(12):
+        box.fill("")
+        box.press_sequentially("heartbeat", delay=20)
+        try:
+            results.first.wait_for(state="visible", timeout=5_000)
+            break
+        except Exception:  # playwright's TimeoutError: the worker is not ready yet
+            continue
+    assert results.count() > 0, "the search gave no result for 'heartbeat' within a minute"
     href = results.first.get_attribute("href")
     assert href
     target = page_url(urljoin(page.url, href))
@@ -291,7 +299,9 @@ def test_navigation_reaches_every_page_and_each_renders(
             continue
         seen.add(url)
         watched.problems.clear()
-        page.goto(url, wait_until="load", timeout=30_000)
+        # networkidle: what the page loads after "load" (the search worker) has arrived
+        # before the crawl leaves it, so leaving does not abort it.
+        page.goto(url, wait_until="networkidle", timeout=60_000)
         title = page.title()
         heading = page.locator("article h1").first.inner_text(timeout=10_000).strip()
         assert title and heading, f"{url}: title {title!r}, heading {heading!r}"
