@@ -18,10 +18,11 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 import sys
 import time
 from typing import Any
+
+from ..runner import EXIT_FORCED, stop_on_signals
 
 #: Exit codes (as in :mod:`rxgateway.tools.cli`).
 EXIT_OK = 0
@@ -175,6 +176,17 @@ async def _reshard(args: argparse.Namespace) -> int:
 
 
 async def _run_member(args: argparse.Namespace) -> int:
+    """``cluster run``: a member until SIGINT/SIGTERM (a second one forces the exit),
+    ``--seconds``, or the member's end; the signal handlers are put back after."""
+    with stop_on_signals(on_force=_force_exit) as stop:
+        return await _serve_member(args, stop)
+
+
+def _force_exit() -> None:
+    os._exit(EXIT_FORCED)
+
+
+async def _serve_member(args: argparse.Namespace, stop: asyncio.Event) -> int:
     from ..cluster.member import Member
     from ..cluster.redis_link import DEFAULT_APP, redact_url
     from ..cluster.redis_queue import RedisQueue
@@ -236,10 +248,7 @@ async def _run_member(args: argparse.Namespace) -> int:
             await metered.aclose()
             return EXIT_USAGE
         print(f"rxgateway: metrics at {server.url}", file=sys.stderr, flush=True)
-    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     started = time.monotonic()
     try:
         await member.start()
