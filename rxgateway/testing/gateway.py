@@ -70,8 +70,6 @@ TEST_SETTINGS: dict[str, Any] = {
 DEFAULT_INTENTS = Intents.GUILDS | Intents.GUILD_MESSAGES | Intents.MESSAGE_CONTENT
 #: Seconds every ``wait_*`` helper waits unless told.
 DEFAULT_TIMEOUT = 5.0
-#: How often a ``wait_*`` helper looks again.
-POLL_S = 0.005
 #: Seconds a bot run by :meth:`Gateway.run` may take to stop (its handlers are
 #: drained for at most the ``timeout`` of the run, then cancelled).
 STOP_MARGIN = 5.0
@@ -532,14 +530,10 @@ class Gateway:
         return await self._wait(enough, timeout, describe)
 
     async def _wait(self, predicate: Callable[[], T], timeout: float, describe: Callable[[], str]) -> T:
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() >= deadline:
-                raise NotSeenError(f"within {timeout} s: {describe()}")
-            await asyncio.sleep(POLL_S)
+        try:
+            return await self._emulator.wait_for(predicate, timeout)
+        except TimeoutError:
+            raise NotSeenError(f"within {timeout} s: {describe()}") from None
 
 
 @contextlib.asynccontextmanager
