@@ -56,6 +56,10 @@ _DISPATCH = int(OpCode.DISPATCH)
 _TABLE_GET = DISPATCH_TABLE.get
 
 
+def _ignore(value: Any) -> None:
+    """What a removed subscriber's ``on_next`` becomes."""
+
+
 class Subscriber:
     """One observer of a :class:`Fanout`: the bits it wants and its three callbacks."""
 
@@ -113,6 +117,9 @@ class Fanout:
         if sub not in self.subscribers:
             return
         self.subscribers = tuple(s for s in self.subscribers if s is not sub)
+        # A delivery already under way walks the old tuple: it must not reach ``sub``
+        # any more (a subscriber disposed by another's callback gets nothing after).
+        sub.on_next = _ignore
         demand = 0
         for other in self.subscribers:
             demand |= other.flags
@@ -200,6 +207,7 @@ class Fanout:
         subscribers, self.subscribers = self.subscribers, ()
         self._set_demand(0)
         for sub in subscribers:
+            sub.on_next = _ignore
             try:
                 if error is not None:
                     sub.on_error(error)
@@ -207,6 +215,11 @@ class Fanout:
                     sub.on_completed()
             except Exception:
                 log.exception("%s: a subscriber raised on termination", self._owner)
+
+    def failed(self, sub: Subscriber, exc: Exception) -> None:
+        """``sub.on_next`` raised ``exc``: unsubscribe ``sub`` and tell it (for a
+        caller that delivers inline, like the shard's receive loop)."""
+        self._failed(sub, exc)
 
     def _failed(self, sub: Subscriber, exc: Exception) -> None:
         """A subscriber's bug must not reach the source: it is unsubscribed and told."""

@@ -29,6 +29,7 @@ Example::
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from typing import Final, Protocol
 
 import zstandard
@@ -44,6 +45,7 @@ __all__ = [
     "ZlibStreamInflater",
     "ZstdStreamInflater",
     "make_inflater",
+    "zstd_error",
 ]
 
 #: The four bytes a ``Z_SYNC_FLUSH`` ends with: an empty stored block. The gateway
@@ -197,6 +199,21 @@ class ZstdStreamInflater:
     def __init__(self) -> None:
         self._decompress = zstandard.ZstdDecompressor().decompressobj().decompress
 
+    @property
+    def decompress(self) -> Callable[[bytes], bytes]:
+        """The context's own ``decompress`` (a C function), for a receive loop that
+        calls it without :meth:`feed`'s Python frame: it returns ``b""`` where ``feed``
+        returns ``None`` and raises ``zstandard.ZstdError`` where ``feed`` raises
+        :class:`~rxgateway.errors.CompressionError` (:func:`zstd_error` converts it).
+        A new one after every :meth:`reset`.
+
+        Example::
+
+            >>> ZstdStreamInflater().decompress(b"")
+            b''
+        """
+        return self._decompress
+
     def feed(self, data: bytes) -> bytes | None:
         """Decompress one message; ``None`` if it decoded to nothing (e.g. empty input).
 
@@ -208,7 +225,7 @@ class ZstdStreamInflater:
         try:
             return self._decompress(data) or None
         except zstandard.ZstdError as exc:
-            raise CompressionError(f"zstd-stream: message could not be decompressed: {exc}") from exc
+            raise zstd_error(exc) from exc
 
     def reset(self) -> None:
         """Start a new stream with a fresh context (the old window is freed).
@@ -218,6 +235,18 @@ class ZstdStreamInflater:
             >>> ZstdStreamInflater().reset()
         """
         self._decompress = zstandard.ZstdDecompressor().decompressobj().decompress
+
+
+def zstd_error(exc: Exception) -> CompressionError:
+    """The :class:`~rxgateway.errors.CompressionError` a zstd-stream context's error
+    stands for (the caller chains ``exc`` as its cause).
+
+    Example::
+
+        >>> zstd_error(zstandard.ZstdError("bad frame"))
+        CompressionError('zstd-stream: message could not be decompressed: bad frame')
+    """
+    return CompressionError(f"zstd-stream: message could not be decompressed: {exc}")
 
 
 class NoInflater:

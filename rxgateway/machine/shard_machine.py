@@ -61,6 +61,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
+import zstandard
 
 from ..errors import (
     AuthenticationError,
@@ -81,7 +82,7 @@ from ..protocol.event_type import EventTypeFlags
 from ..protocol.opcode import API_VERSION, OpCode
 from ..protocol.shard_id import ShardId
 from .backoff import backoff_delay, invalid_session_delay
-from .inflate import Inflater, make_inflater
+from .inflate import Inflater, ZstdStreamInflater, make_inflater, zstd_error
 from .latency import Latency
 from .phase import PHASE_MOVES, RECEIVING, WITH_SOCKET, Phase
 from .outputs import (
@@ -207,8 +208,10 @@ class ShardMachine:
         #: ``phase in RECEIVING``, kept by :meth:`_enter` only: read once per frame.
         self._receiving = False
         self._inflater: Inflater | None = make_inflater(config.compression)
-        # Bound once: reset() renews the context inside, not the inflater.
-        self._inflate = self._inflater.feed if self._inflater is not None else None
+        #: What on_message inflates with: zstd's own C ``decompress`` (no Python frame
+        #: per message; renewed with the context by every reset), or ``feed``.
+        self._inflate: Callable[[bytes], bytes | None] | None = None
+        self._bind_inflate()
         self._heartbeat_interval: float | None = None
         self._heartbeat_at = None
         self._awaiting_ack = False
@@ -344,6 +347,7 @@ class ShardMachine:
         self._handshake = None
         if self._inflater is not None:
             self._inflater.reset()
+            self._bind_inflate()
         if self._state.kind is StateKind.CLOSED:
             # The user closed the shard while we were connecting.
             frame = self._close_frame or CloseFrame.NORMAL
@@ -423,7 +427,11 @@ class ShardMachine:
                 unpacked = inflate(data)
             except CompressionError as exc:
                 return self._unreadable(now, exc)
-            if unpacked is None:
+            except zstandard.ZstdError as exc:  # the zstd context's own, called directly
+                broken = zstd_error(exc)
+                broken.__cause__ = exc
+                return self._unreadable(now, broken)
+            if not unpacked:  # feed's None, or decompress's b"": no payload yet
                 return None
             payload = unpacked
         # Three lanes, one policy: the sequence moves only once a dispatch is accepted,
@@ -479,6 +487,14 @@ class ShardMachine:
                 if type(o) is Received:
                     tap(o.raw)
         return out
+
+    def _bind_inflate(self) -> None:
+        """Point :meth:`on_message`'s inflate at the current context (see ``_inflate``)."""
+        inflater = self._inflater
+        if isinstance(inflater, ZstdStreamInflater):
+            self._inflate = inflater.decompress
+        else:
+            self._inflate = inflater.feed if inflater is not None else None
 
     @property
     def wanted(self) -> int:

@@ -25,6 +25,7 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 from reactivex import Observable, abc
 
 from ..protocol.event_type import EventType, EventTypeFlags
+from ._fused import FusedPipe, fused_subscribe
 
 _T = TypeVar("_T")
 
@@ -65,9 +66,32 @@ class FlagObservable(Observable[_T]):
         FlagObservable(subscribe).subscribe_flags(observer, EventTypeFlags.READY)
     """
 
-    def __init__(self, subscribe: FlagSubscription[_T]) -> None:
+    def __init__(self, subscribe: FlagSubscription[_T], fused: FusedPipe | None = None) -> None:
         super().__init__()
         self._subscribe_with_flags = subscribe
+        self._fused = fused
+
+    @property
+    def fused(self) -> FusedPipe | None:
+        """The fused path this Observable can take (``on`` straight on a shard or
+        group, :mod:`rxgateway.ops._fused`), or ``None``."""
+        return self._fused
+
+    def subscribe(
+        self,
+        on_next: abc.ObserverBase[_T] | abc.OnNext[_T] | None = None,
+        on_error: abc.OnError | None = None,
+        on_completed: abc.OnCompleted | None = None,
+        *,
+        scheduler: abc.SchedulerBase | None = None,
+    ) -> abc.DisposableBase:
+        """Subscribe, as reactivex's ``subscribe``; plain functions on a fused ``on``
+        are subscribed to the shard as they are (no observer wrapper per event, the
+        same notifications: :mod:`rxgateway.ops._fused`)."""
+        fused = fused_subscribe(self._fused, on_next, on_error, on_completed, scheduler)
+        if fused is not None:
+            return fused
+        return super().subscribe(on_next, on_error, on_completed, scheduler=scheduler)
 
     def _subscribe_core(
         self, observer: abc.ObserverBase[_T], scheduler: abc.SchedulerBase | None = None

@@ -7,6 +7,7 @@ from reactivex import Observable, abc
 
 from ..events.base import Event
 from ._demand import BITS, FlagObservable, class_flags, subscribe_demand
+from ._fused import FusedPipe, fanout_source
 
 _E1 = TypeVar("_E1", bound=Event)
 _E2 = TypeVar("_E2", bound=Event)
@@ -98,7 +99,14 @@ def of_type(*classes: type[Event]) -> Callable[[Observable[Event]], FlagObservab
             mask = wanted & demand
             return subscribe_demand(source, _OfTypeObserver(observer, classes, mask), mask, scheduler)
 
-        return FlagObservable(subscribe)
+        fused = None
+        if fanout_source(source):  # subscribe(fn) takes the fused path: one check, no observer chain
+
+            def keep(value: Any) -> bool:
+                return isinstance(value, classes) and bool(BITS.get(getattr(value, "type", None), 0) & wanted)
+
+            fused = FusedPipe(source, wanted, (("filter", keep),))
+        return FlagObservable(subscribe, fused)
 
     return of_type_
 

@@ -8,6 +8,7 @@ from reactivex import Observable, abc
 from ..events.base import Event
 from ..protocol.event_type import EventTypeFlags
 from ._demand import BITS, FlagObservable, is_flag_aware, subscribe_demand
+from ._fused import FusedPipe, fanout_source
 
 _E = TypeVar("_E", bound=Event)
 
@@ -73,7 +74,8 @@ def on(flags: EventTypeFlags | int) -> Callable[[Observable[_E]], FlagObservable
                 return subscribe_demand(source, observer, mask, scheduler)
             return subscribe_demand(source, _OnObserver(observer, mask), mask, scheduler)
 
-        return FlagObservable(subscribe)
+        # Straight on a shard or group: subscribe(fn) may take the fused path.
+        return FlagObservable(subscribe, FusedPipe(source, wanted) if fanout_source(source) else None)
 
     return on_
 

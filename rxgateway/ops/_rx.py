@@ -1,8 +1,10 @@
-"""reactivex's operators, less the ones this package replaces (``merge``, ``publish``), so that
+"""reactivex's operators, less the ones this package replaces (``merge``, ``publish``; ``filter``
+and ``map`` are reactivex's with a fused path after ``on``, :mod:`._fused`), so that
 ``from rxgateway import ops`` is one namespace for both. The names are listed, not
 star-imported, so type checkers see them (regenerate the list when reactivex adds one).
 """
 
+from ._fused import filter as filter, map as map
 from reactivex.operators import (
     all as all,
     amb as amb,
@@ -37,7 +39,6 @@ from reactivex.operators import (
     element_at_or_default as element_at_or_default,
     exclusive as exclusive,
     expand as expand,
-    filter as filter,
     filter_indexed as filter_indexed,
     finally_action as finally_action,
     find as find,
@@ -56,7 +57,6 @@ from reactivex.operators import (
     join as join,
     last as last,
     last_or_default as last_or_default,
-    map as map,
     map_indexed as map_indexed,
     materialize as materialize,
     max as max,

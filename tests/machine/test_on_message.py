@@ -148,3 +148,26 @@ def test_a_broken_compressed_message_resumes() -> None:
     m = active("zstd-stream", wanted=MESSAGE_CREATE)
     out = m.on_message(0.0, b"not zstd at all")
     assert isinstance(out, list) and any(isinstance(o, ReceiveError) for o in out)
+
+
+def test_zstd_is_read_with_the_new_context_after_a_reconnect() -> None:
+    """on_message calls the zstd context's own decompress: every connection resets the
+    context, and the next connection's stream must be read with the new one."""
+    m = active("zstd-stream", wanted=MESSAGE_CREATE)
+
+    def stream() -> Any:
+        compressor = zstandard.ZstdCompressor().compressobj()
+        return lambda data: compressor.compress(data) + compressor.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
+
+    first = stream()
+    to_active(m, lambda d: m.on_message(0.0, first(d)))
+    assert m.on_message(1.0, first(frame("MESSAGE_CREATE", 2, {"n": 1}))) == (2, "MESSAGE_CREATE", {"n": 1})
+    assert m.on_message(1.0, b"") is None  # decodes to nothing: no payload, no state change
+    m.on_closed(2.0, 4000, "")
+    m.on_timeout(m.deadline or 3.0)
+    m.on_connected(3.0)
+    second = stream()  # the gateway starts a fresh zstd frame per connection
+    m.on_message(3.0, second(frame(None, None, {"heartbeat_interval": 41250}, op=10)))
+    out = m.on_message(3.0, second(frame("RESUMED", 3, {})))
+    assert isinstance(out, list) and m.state == ShardState.ACTIVE
+    assert m.on_message(4.0, second(frame("MESSAGE_CREATE", 4, {"n": 2}))) == (4, "MESSAGE_CREATE", {"n": 2})

@@ -13,7 +13,14 @@ from rxgateway.ops import FlagAware, HandlerError, merge
 def test_every_reactivex_operator_is_there_and_merge_is_ours() -> None:
     missing = [name for name in rx_ops.__all__ if not hasattr(ops, name)]
     assert missing == []
-    assert ops.filter is rx_ops.filter and ops.map is rx_ops.map
+    # filter and map are reactivex's plus a fused path after on() (tests/ops/test_ops_fused.py):
+    # on anything else they are reactivex's own operators.
+    source: Subject[int] = Subject()
+    got: list[int] = []
+    source.pipe(ops.filter(lambda x: x % 2 == 1), ops.map(lambda x: x * 10)).subscribe(got.append)
+    for x in range(5):
+        source.on_next(x)
+    assert got == [10, 30]
     assert ops.merge is merge and ops.merge is not rx_ops.merge
     for name in ("on", "of_type", "with_shard", "by_shard", "merge", "spawn", "route", "pipeline"):
         assert name in ops.__all__
