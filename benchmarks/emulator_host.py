@@ -13,12 +13,20 @@ Routes (JSON bodies):
 ``POST /bench/paced``  ``{"pool": "messages", "rate": R, "duration": S}`` → ``{"sent": N}``;
     ``N = R × S`` events, each stamped with ``"emu_sent_ns": perf_counter_ns()`` when it
     is handed to the connection (evenly spaced, not in 10 ms ticks).
+``POST /bench/trickle`` ``{"pool": "filtered", "per_session": 2.0, "duration": S}`` →
+    ``{"sessions": K, "sent": N}``: a steady trickle to every attached session (round
+    robin, ``per_session`` events a second each, evenly spaced), as a big bot's shards
+    see between bursts (the scale benchmark's load).
+``POST /bench/beats``  ``{"window_s": S}`` → heartbeats the open connections sent in the
+    last ``S`` seconds, their gaps against the interval (late beats), and the emulator's
+    missed-heartbeat closes: "heartbeats on time", seen from the gateway.
 ``GET /bench/stats``   connections opened and open, identifies, resumes, violations.
 ``POST /bench/forget`` drop the records of closed connections (bounds the host's memory).
 
 It prints one JSON line with its addresses, then serves until killed.
 
     python benchmarks/emulator_host.py [--heartbeat-ms 41250] [--guilds 10] [--max-concurrency 1]
+                                       [--identify-window 0.0]
 """
 
 from __future__ import annotations
@@ -118,6 +126,69 @@ class Host:
                 sent += 1
             await asyncio.sleep(0)
 
+    async def trickle(self, pool: list[Dispatch], per_session: float, duration: float) -> None:
+        """``per_session`` events a second to every attached session, round robin,
+        evenly spaced over the whole set (not one burst per tick)."""
+        sessions = [s for s in self.emu.state.sessions if s.connection is not None]
+        if not sessions or per_session <= 0:
+            return
+        rate = per_session * len(sessions)
+        count = int(rate * duration)
+        clock = time.perf_counter
+        size, n = len(pool), len(sessions)
+        sent = 0
+        t0 = clock()
+        while sent < count:
+            due = min(count, int((clock() - t0) * rate) + 1) - sent
+            if due <= 0:
+                wait = (sent / rate) - (clock() - t0)
+                await asyncio.sleep(wait if wait > 0.002 else 0)
+                continue
+            for _ in range(min(due, BATCH)):
+                session = sessions[sent % n]
+                if session.connection is not None:
+                    session.push(pool[sent % size])
+                sent += 1
+            await asyncio.sleep(0)
+
+    def beats(self, window_s: float) -> dict[str, Any]:
+        """Heartbeats of the open connections in the last ``window_s`` seconds, and how
+        late they came: a gap is the time between two beats of one connection."""
+        state = self.emu.state
+        now = state.clock()
+        interval = state.config.heartbeat_interval_ms / 1000
+        since = now - window_s
+        beats = 0
+        gaps: list[float] = []
+        silent = 0  # open connections with no beat at all in the window (if it spans an interval)
+        for record in self.emu.record.connections:
+            if record.closed_at is not None or record.session_id is None:
+                continue
+            times = [b.time for b in record.heartbeats if b.time >= since]
+            beats += len(times)
+            if not times and window_s > interval * 1.5:
+                silent += 1
+            last = [b.time for b in record.heartbeats if b.time < since][-1:]
+            series = last + times
+            gaps += [b - a for a, b in zip(series, series[1:])]
+        gaps.sort()
+        missed = sum(
+            1 for v in self.emu.record.violations if v.kind.value == "missed_heartbeat" and v.time >= since
+        )
+        late = sum(1 for g in gaps if g > interval * 1.05)
+        return {
+            "interval_s": interval,
+            "window_s": window_s,
+            "beats": beats,
+            "gaps": len(gaps),
+            "late_gaps": late,
+            "gap_max_s": round(gaps[-1], 4) if gaps else None,
+            "gap_p50_s": round(gaps[len(gaps) // 2], 4) if gaps else None,
+            "gap_p999_s": round(gaps[min(len(gaps) - 1, int(len(gaps) * 0.999))], 4) if gaps else None,
+            "silent_connections": silent,
+            "missed_heartbeat_closes": missed,
+        }
+
     # -- routes ----------------------------------------------------------------
 
     async def handle_burst(self, request: web.Request) -> web.Response:
@@ -138,6 +209,19 @@ class Host:
         count = int(rate * float(body["duration"]))
         self.spawn(self.paced(pool, rate, count))
         return web.json_response({"sent": count})
+
+    async def handle_trickle(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        pool = self.pools[body.get("pool", "filtered")]
+        per_session = float(body["per_session"])
+        duration = float(body["duration"])
+        attached = sum(1 for s in self.emu.state.sessions if s.connection is not None)
+        self.spawn(self.trickle(pool, per_session, duration))
+        return web.json_response({"sessions": attached, "sent": int(per_session * attached * duration)})
+
+    async def handle_beats(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        return web.json_response(self.beats(float(body["window_s"])))
 
     async def handle_stats(self, request: web.Request) -> web.Response:
         record = self.emu.record
@@ -173,7 +257,7 @@ async def main(args: argparse.Namespace) -> None:
         shards=args.shards,
         max_concurrency=args.max_concurrency,
         heartbeat_interval_ms=args.heartbeat_ms,
-        identify_window_s=0.0,
+        identify_window_s=args.identify_window,
         session_start_total=SESSION_STARTS,
         resume_window_s=args.resume_window,
         guilds=args.guilds,
@@ -185,6 +269,8 @@ async def main(args: argparse.Namespace) -> None:
     app = web.Application()
     app.router.add_post("/bench/burst", host.handle_burst)
     app.router.add_post("/bench/paced", host.handle_paced)
+    app.router.add_post("/bench/trickle", host.handle_trickle)
+    app.router.add_post("/bench/beats", host.handle_beats)
     app.router.add_get("/bench/stats", host.handle_stats)
     app.router.add_post("/bench/forget", host.handle_forget)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
@@ -222,5 +308,7 @@ if __name__ == "__main__":
     parser.add_argument("--max-concurrency", type=int, default=1)
     parser.add_argument("--guilds", type=int, default=10)
     parser.add_argument("--resume-window", type=float, default=1.0)
+    parser.add_argument("--identify-window", type=float, default=0.0,
+                        help="seconds per identify bucket (0: no limit); the scale benchmark scales Discord's 5 s")
     asyncio.run(main(parser.parse_args()))
     sys.exit(0)

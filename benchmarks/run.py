@@ -14,8 +14,8 @@ What runs (see README.md beside this file for the method):
 * levels ``raw``, ``typed``, ``filtered`` × compressions zstd-stream, zlib-stream,
   none × clients, ``--runs`` runs each, interleaved (every round runs every client
   once, in a rotated order);
-* ``latency``: fixed-rate stamped traffic at 50 % and 90 % of each client's measured
-  maximum, p50/p99/p99.9 at the subscriber;
+* ``latency``: fixed-rate stamped traffic at 50 % of the floor's sustained maximum for
+  every client, on asyncio's loop and on uvloop, p50/p99/p99.9 at the subscriber;
 * ``scale``: 1, 64, 512 and 1,000 shards in one process (heartbeat every 2 s): time to
   all READY, idle RSS and CPU per shard, reconnects, RSS after traffic;
 * ``profile``: rxgateway's raw and typed paths under py-spy and cProfile.
@@ -43,6 +43,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+import loops  # noqa: E402
 import peers  # noqa: E402
 import report  # noqa: E402
 
@@ -58,12 +59,15 @@ CLIENTS = {
     "rxgateway": ("rxgw.py", "main"),
     "rxgateway-all": ("rxgw.py", "main"),
     "rxgateway-none": ("rxgw.py", "main"),
+    "rxgateway-pipe": ("rxgw.py", "main"),
+    "rxgateway-chain": ("rxgw.py", "main"),
+    "rxgateway-group": ("rxgw.py", "main"),
     "hikari": ("hikari_driver.py", "peers"),
     "discord.py": ("dpy_driver.py", "peers"),
 }
 LEVEL_CLIENTS = {
-    "raw": ["floor", "transport", "rxgateway", "hikari", "discord.py"],
-    "typed": ["floor", "rxgateway", "hikari", "discord.py"],
+    "raw": ["floor", "transport", "rxgateway", "rxgateway-pipe", "rxgateway-chain", "rxgateway-group", "hikari", "discord.py"],
+    "typed": ["floor", "rxgateway", "rxgateway-pipe", "rxgateway-chain", "rxgateway-group", "hikari", "discord.py"],
     "filtered": ["transport", "floor", "rxgateway-none", "rxgateway", "rxgateway-all", "hikari", "discord.py"],
 }
 FULL = {
@@ -75,6 +79,8 @@ FULL = {
     "traffic_shards": 64,
     "traffic_per_shard": 600,
     "latency_s": 4.0,
+    "latency_probe_s": 2.0,
+    "latency_runs": 3,
     "profile_events": {"raw": 200_000, "typed": 50_000},
     "timeout_s": 60,
 }
@@ -86,9 +92,17 @@ QUICK = {
     "traffic_shards": 16,
     "traffic_per_shard": 100,
     "latency_s": 1.0,
+    "latency_probe_s": 0.5,
+    "latency_runs": 1,
     "profile_events": {"raw": 20_000, "typed": 5_000},
     "timeout_s": 30,
 }
+#: The latency part: these clients at 50 % of the floor's sustained maximum, which is
+#: the first rate of the ladder (shares of the floor's burst maximum) the floor holds
+#: paced with a p99 under SUSTAINED_P99_MS (beyond it its queue grows all run long).
+LATENCY_CLIENTS = [("floor", "raw"), ("rxgateway", "raw"), ("rxgateway", "typed"), ("hikari", "raw")]
+SUSTAINED_LADDER = (0.9, 0.75, 0.6, 0.5, 0.4, 0.3)
+SUSTAINED_P99_MS = 20.0
 #: The scale part's emulator: short heartbeats, every shard its own identify bucket.
 SCALE_HOST = ["--heartbeat-ms", "2000", "--max-concurrency", "1000", "--shards", "1000", "--guilds", "64"]
 RUN_TIMEOUT_S = 300
@@ -247,7 +261,9 @@ class Suite:
 
     # -- one driver run ------------------------------------------------------------
 
-    def drive(self, client: str, host: Host, extra: list[str], timeout: float = RUN_TIMEOUT_S) -> dict | None:
+    def drive(
+        self, client: str, host: Host, extra: list[str], timeout: float = RUN_TIMEOUT_S, loop: str = "asyncio"
+    ) -> dict | None:
         script, venv = CLIENTS[client]
         from rxgateway.emulator import DEFAULT_TOKEN
 
@@ -258,6 +274,8 @@ class Suite:
         ]  # fmt: skip
         command = self.pin.wrap(command, self.pin.client_cpu)
         env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=self.pythonpath[venv])
+        if loop != "asyncio":
+            env = loops.environment(loop, env)
         busy0 = _busy_jiffies()
         started = time.monotonic()
         try:
@@ -318,39 +336,64 @@ class Suite:
                 f"busy {result.get('machine_busy_cores', 0):.2f}{bad}")  # fmt: skip
 
     def latency_part(self, host: Host) -> None:
-        targets = [("floor", "raw"), ("rxgateway", "raw"), ("rxgateway", "typed"), ("hikari", "raw")]
-        targets = [(c, lv) for c, lv in targets if self.client_ok(c)]
+        """Every client at one paced rate: 50 % of the floor's own *sustained* maximum
+        (the highest of a descending ladder of paced rates the floor holds with a p99
+        under ``SUSTAINED_P99_MS``), on asyncio's loop and on uvloop, rounds interleaved."""
         comp = "zstd-stream"
-        summ = report.summary(self.results)
-        say(f"\nlatency: {comp}, stamped traffic at 50 % and 90 % of each client's measured max")
-        for client, level in targets:
-            s = summ.get((level, comp, client))
-            if not s or not s.get("runs"):
-                calib = self.drive(client, host, ["--level", level, "--compression", comp, "--events", "50000"])
-                if calib is None:
+        targets = [(c, lv) for c, lv in LATENCY_CLIENTS if self.client_ok(c)]
+        if not self.client_ok("floor"):
+            say("\nlatency: skipped (the floor sets the rate and is not selected)")
+            return
+        s = report.summary(self.results).get(("raw", comp, "floor"))
+        if s and s.get("runs"):
+            top = s["eps"][0]
+        else:
+            calib = self.drive("floor", host, ["--level", "raw", "--compression", comp, "--events", "50000"])
+            if calib is None:
+                return
+            top = calib["events_per_s"]
+        self.latency_loops = ["asyncio"]
+        try:
+            loops.ensure_uvloop(say)
+            self.latency_loops.append("uvloop")
+        except Exception as exc:  # noqa: BLE001 - report and measure asyncio only
+            self.failures.append(f"latency: uvloop unavailable: {exc}")
+        sustained = None
+        say(f"\nlatency: the floor's sustained maximum (burst max {top:.0f} ev/s; paced, p99 <= {SUSTAINED_P99_MS} ms)")
+        for share in SUSTAINED_LADDER:
+            rate = round(top * share)
+            extra = ["--mode", "latency", "--level", "raw", "--compression", comp, "--rate", str(rate),
+                     "--duration", str(self.plan["latency_probe_s"])]  # fmt: skip
+            probe = self.drive("floor", host, extra)
+            held = probe is not None and probe["events"] == probe["expected"] and (probe["p99_ms"] or 1e9) <= SUSTAINED_P99_MS
+            say(f"  floor paced at {rate} ev/s: " + (f"p99 {probe['p99_ms']} ms" if probe else "FAILED")
+                + (" (held)" if held else ""))  # fmt: skip
+            if held:
+                sustained = rate
+                break
+        if sustained is None:
+            self.failures.append("latency: the floor held none of the paced rates tried")
+            return
+        rate = round(sustained * 0.5)
+        self.latency_rate = {"burst_max": top, "sustained": sustained, "rate": rate}
+        plan = [(c, lv, lp) for c, lv in targets for lp in self.latency_loops]
+        say(f"latency: {comp}, every client at {rate} ev/s (50 % of the floor's sustained {sustained}), "
+            f"{self.plan['latency_runs']} round(s), loops {', '.join(self.latency_loops)}")  # fmt: skip
+        for rnd in range(self.plan["latency_runs"]):
+            shift = rnd % len(plan)
+            for client, level, loop in plan[shift:] + plan[:shift]:
+                extra = ["--mode", "latency", "--level", level, "--compression", comp,
+                         "--rate", str(rate), "--duration", str(self.plan["latency_s"])]  # fmt: skip
+                result = self.drive(client, host, extra, loop=loop)
+                if result is None:
+                    say(f"  {client:10} {level:6} {loop:8} FAILED")
                     continue
-                top = calib["events_per_s"]
-            else:
-                top = s["eps"][0]
-            for load in (0.5, 0.9):
-                rate = round(top * load)
-                runs = [(client, level, f"{load:.0%}")]
-                if client == "rxgateway" and self.client_ok("floor"):
-                    # The floor at the same rate: how much of the tail is the machine's.
-                    runs.append(("floor", "raw", f"{load:.0%} of rxgateway {level}"))
-                for who, lv, label in runs:
-                    extra = ["--mode", "latency", "--level", lv, "--compression", comp,
-                             "--rate", str(rate), "--duration", str(self.plan["latency_s"])]  # fmt: skip
-                    result = self.drive(who, host, extra)
-                    if result is None:
-                        say(f"  {who:10} {lv:6} {label} FAILED")
-                        continue
-                    result["load"] = label
-                    result["max_measured_eps"] = top
-                    self.latency.append(result)
-                    say(f"  {who:10} {lv:6} {label:20} {rate:7d} ev/s  p50 {result['p50_ms']} ms  "
-                        f"p99 {result['p99_ms']} ms  p99.9 {result['p999_ms']} ms  ({result['events']}/{result['expected']}) "
-                        f"{result['cpu_us_per_event']} µs/ev, busy {result.get('machine_busy_cores', 0):.2f}")  # fmt: skip
+                result.update(load="50% of floor sustained", loop=loop, round=rnd, floor_sustained_eps=sustained,
+                              max_measured_eps=top)  # fmt: skip
+                self.latency.append(result)
+                say(f"  {client:10} {level:6} {loop:8} {rate:7d} ev/s  p50 {result['p50_ms']} ms  "
+                    f"p99 {result['p99_ms']} ms  p99.9 {result['p999_ms']} ms  ({result['events']}/{result['expected']}) "
+                    f"{result['cpu_us_per_event']} µs/ev, busy {result.get('machine_busy_cores', 0):.2f}")  # fmt: skip
 
     def scale_part(self) -> None:
         host = Host(self.pin, SCALE_HOST, self.out / "logs" / "scale-host.log")

@@ -30,6 +30,11 @@ from typing import Any
 
 import aiohttp
 
+if os.environ.get("BENCH_LOOP") == "uvloop":  # set by run.py / scale5k.py (see benchmarks/loops.py)
+    import uvloop
+
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
 #: Seconds after READY for the start-up dispatches (GUILD_CREATE ...) to pass.
 SETTLE_S = 0.4
 #: Seconds to keep listening after the target count, to catch extra events.
@@ -61,6 +66,13 @@ def parser(description: str, clients: list[str]) -> argparse.ArgumentParser:
     p.add_argument("--shards", type=int, default=1, help="scale mode: shards in this process")
     p.add_argument("--idle", type=float, default=10.0, help="scale mode: seconds idle after READY")
     p.add_argument("--traffic", type=int, default=0, help="scale mode: events per shard after idling")
+    p.add_argument("--max-concurrency", type=int, default=0,
+                   help="scale mode: identify buckets (0: every shard identifies at once)")
+    p.add_argument("--window", type=float, default=0.0, help="scale mode: seconds per identify bucket")
+    p.add_argument("--margin", type=float, default=0.02, help="scale mode: seconds added to --window")
+    p.add_argument("--trickle", type=float, default=0.0,
+                   help="scale mode: events per shard per second during the idle window (realistic mix)")
+    p.add_argument("--settle", type=float, default=2.0, help="scale mode: seconds after all READY before measuring")
     p.add_argument("--token", default="")
     p.add_argument("--timeout", type=float, default=RUN_TIMEOUT_S, help="seconds to wait for the events")
     p.add_argument("--cprofile", default="", help="write cProfile stats of the measured window here")
@@ -103,6 +115,7 @@ def scale_result(
     stats: dict[str, Any],
     before: dict[str, Any],
     after: float | None,
+    idle: dict[str, Any] | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
     """The one JSON line of a scale run, the same for every client. ``rss`` is the
@@ -122,7 +135,66 @@ def scale_result(
         "reconnects": stats["connections"] - before["connections"] - count,
         "violations": stats["violation_count"] - before["violation_count"],
         "after_traffic_kib_per_shard": round(after, 1) if after is not None else None,
+        "max_concurrency": args.max_concurrency,
+        "window_s": args.window,
+        "trickle_per_shard": args.trickle,
+        "idle_s": args.idle,
+        **({k: v for k, v in idle.items() if k != "idle_cpu"} if idle else {}),
         **extra,
+    }
+
+
+class IdentifyPacer:
+    """The identify rule for the clients that have no queue of their own (the floor):
+    one Identify per key (``shard % max_concurrency``) per ``window + margin`` seconds,
+    first come first served, spaced from the moment each was actually let through (a
+    late wake-up never shortens the next gap). ``max_concurrency`` 0 lets every shard
+    through at once."""
+
+    def __init__(self, max_concurrency: int, window: float, margin: float) -> None:
+        self.max_concurrency = max_concurrency
+        self.spacing = window + margin if max_concurrency else 0.0
+        self._last: dict[int, float] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    async def acquire(self, shard: int) -> None:
+        if not self.max_concurrency:
+            return
+        key = shard % self.max_concurrency
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:  # FIFO per key
+            while True:
+                last = self._last.get(key)
+                now = time.monotonic()
+                if last is None or now >= last + self.spacing:
+                    self._last[key] = now
+                    return
+                await asyncio.sleep(last + self.spacing - now)
+
+
+async def measure_idle(args: argparse.Namespace, beats: Callable[[], int] | None = None) -> dict[str, Any]:
+    """The scale runs' measured window: ``args.idle`` seconds, with the emulator sending
+    ``args.trickle`` events per shard per second meanwhile (none by default). Returns the
+    process CPU over the window (cores), the events the host sent, the heartbeats the
+    client counted (``beats()``, if it can) and the emulator's view of them."""
+    sent = 0
+    if args.trickle > 0:
+        answer = await control(
+            args.control, "/bench/trickle", {"pool": "filtered", "per_session": args.trickle, "duration": args.idle}
+        )
+        sent = answer["sent"]
+    beats0 = beats() if beats else 0
+    print(f"IDLE {args.idle}", flush=True)  # scale5k.py --strace attaches now
+    c0, w0 = cpu_s(), time.perf_counter()
+    await asyncio.sleep(args.idle)
+    wall = time.perf_counter() - w0
+    cpu = cpu_s() - c0
+    seen = await control(args.control, "/bench/beats", {"window_s": wall})
+    return {
+        "idle_cpu": cpu / wall,
+        "trickle_sent": sent,
+        "client_beats": (beats() - beats0) if beats else None,
+        "emulator_beats": seen,
     }
 
 

@@ -24,10 +24,12 @@ from _common import (
     ALL_INTENTS,
     PROPERTIES,
     SETTLE_S,
+    IdentifyPacer,
     Latencies,
     Meter,
     control,
     cpu_s,
+    measure_idle,
     emit,
     scale_result,
     host_stats,
@@ -44,8 +46,11 @@ BINARY, TEXT = aiohttp.WSMsgType.BINARY, aiohttp.WSMsgType.TEXT
 class Connection:
     """One bare gateway connection: Hello, Identify, heartbeats, READY."""
 
-    def __init__(self, http: aiohttp.ClientSession, args, shard: tuple[int, int] = (0, 1)) -> None:
+    def __init__(
+        self, http: aiohttp.ClientSession, args, shard: tuple[int, int] = (0, 1), pacer: IdentifyPacer | None = None
+    ) -> None:
         self.http = http
+        self.pacer = pacer
         self.args = args
         self.shard = shard
         self.inflater = make_inflater(None if args.compression == "none" else args.compression)
@@ -78,19 +83,29 @@ class Connection:
             if op == 10:
                 interval = frame["d"]["heartbeat_interval"] / 1000
                 self._beater = asyncio.get_running_loop().create_task(self._heartbeat(interval))
-                identify = {
-                    "token": self.args.token or TOKEN,
-                    "intents": ALL_INTENTS,
-                    "properties": PROPERTIES,
-                    "shard": list(self.shard),
-                    "large_threshold": 250,
-                }
-                await ws.send_bytes(orjson.dumps({"op": 2, "d": identify}))
+                if self.pacer is not None:
+                    await self.pacer.acquire(self.shard[0])
+                await ws.send_bytes(orjson.dumps({"op": 2, "d": self.identify_payload()}))
+            elif op == 9 and self.pacer is not None:
+                # Identify refused (the emulator saw it too soon for its bucket): wait as
+                # GATEWAY.md says (1-5 s) and identify again through the pacer.
+                await asyncio.sleep(1 + 4 * random.random())
+                await self.pacer.acquire(self.shard[0])
+                await ws.send_bytes(orjson.dumps({"op": 2, "d": self.identify_payload()}))
             elif op == 0:
                 self.seq = frame["s"]
                 if frame["t"] == "READY":
                     self.ready.set_result(None)
                     return
+
+    def identify_payload(self) -> dict:
+        return {
+            "token": self.args.token or TOKEN,
+            "intents": ALL_INTENTS,
+            "properties": PROPERTIES,
+            "shard": list(self.shard),
+            "large_threshold": 250,
+        }
 
     async def _heartbeat(self, interval: float) -> None:
         assert self.ws is not None
@@ -198,29 +213,37 @@ async def latency(args) -> None:
 
 
 async def scale(args) -> None:
-    """S connections in this process: time to all READY, idle RSS and CPU per shard."""
+    """S connections in this process: time to all READY, idle RSS and CPU per shard
+    (identifies paced like a queue's with ``--max-concurrency`` and ``--window``)."""
     count = args.shards
     before = await host_stats(args)
     rss0 = rss_kib()
+    pacer = IdentifyPacer(args.max_concurrency, args.window, args.margin)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
-        conns = [Connection(http, args, (n, count)) for n in range(count)]
+        conns = [Connection(http, args, (n, count), pacer) for n in range(count)]
         t0 = time.perf_counter()
 
         async def run(conn: Connection) -> None:
-            await conn.open()
-            await conn.handshake()
+            for _ in range(5):  # a connection the emulator closed during the handshake: again
+                try:
+                    await conn.open()
+                    await conn.handshake()
+                    break
+                except (RuntimeError, aiohttp.ClientError, OSError):
+                    if conn._beater is not None:
+                        conn._beater.cancel()
+                    await asyncio.sleep(1 + 4 * random.random())
+            else:
+                return
             await conn.parse_loop(lambda frame: None)
 
         readers = [asyncio.get_running_loop().create_task(run(c)) for c in conns]
-        await asyncio.wait_for(asyncio.gather(*(c.ready for c in conns)), 600)
+        await asyncio.wait_for(asyncio.gather(*(c.ready for c in conns)), 900)
         ready_s = time.perf_counter() - t0
-        await asyncio.sleep(2.0)  # GUILD_CREATEs, first heartbeats
+        await asyncio.sleep(args.settle)  # GUILD_CREATEs, first heartbeats
         rss1 = rss_kib()
-        c0, w0 = cpu_s(), time.perf_counter()
-        beats0 = sum(c.beats for c in conns)
-        await asyncio.sleep(args.idle)
-        idle_cpu = (cpu_s() - c0) / (time.perf_counter() - w0)
-        beats = sum(c.beats for c in conns) - beats0
+        idle = await measure_idle(args, lambda: sum(c.beats for c in conns))
+        idle_cpu = idle["idle_cpu"]
         rss2 = rss_kib()
         alive = sum(1 for c in conns if c.ws is not None and not c.ws.closed)
         after = None
@@ -243,8 +266,10 @@ async def scale(args) -> None:
             stats=stats,
             before=before,
             after=after,
-            heartbeats=beats,
+            idle=idle,
+            heartbeats=idle["client_beats"],
             active=alive,
+            loop=type(asyncio.get_running_loop()).__module__,
         )
     )
 

@@ -22,7 +22,7 @@ import time
 import unittest.mock
 
 import hikari
-from _common import ALL_INTENTS, TOKEN, SETTLE_S, Latencies, Meter, control, cpu_s, emit, host_stats, scale_result, parser, rss_kib
+from _common import ALL_INTENTS, TOKEN, SETTLE_S, Latencies, Meter, control, cpu_s, emit, host_stats, measure_idle, scale_result, parser, rss_kib
 from hikari.api import shard as shard_api
 from hikari.impl import config as hikari_config
 from hikari.impl import shard as shard_impl
@@ -141,6 +141,9 @@ async def latency(args) -> None:
 
 
 async def scale(args) -> None:
+    """S ``GatewayShardImpl`` in one process. With ``--max-concurrency``, started as
+    ``GatewayBot`` starts them: one bucket of that many at a time, the next bucket no
+    sooner than ``--window`` (+ margin) after the previous one began."""
     count = args.shards
     before = await host_stats(args)
     rss0 = rss_kib()
@@ -155,13 +158,21 @@ async def scale(args) -> None:
     manager = CountingEventManager(on_raw)
     shards = [make_shard(args, manager, n, count) for n in range(count)]
     t0 = time.perf_counter()
-    await asyncio.wait_for(asyncio.gather(*(s.start() for s in shards)), 600)
+    if args.max_concurrency:
+        size, spacing = args.max_concurrency, args.window + args.margin
+        for start in range(0, count, size):
+            began = time.monotonic()
+            await asyncio.wait_for(asyncio.gather(*(s.start() for s in shards[start : start + size])), 120)
+            rest = spacing - (time.monotonic() - began)
+            if rest > 0 and start + size < count:
+                await asyncio.sleep(rest)
+    else:
+        await asyncio.wait_for(asyncio.gather(*(s.start() for s in shards)), 900)
     ready_s = time.perf_counter() - t0
-    await asyncio.sleep(2.0)
+    await asyncio.sleep(args.settle)
     rss1 = rss_kib()
-    c0, w0 = cpu_s(), time.perf_counter()
-    await asyncio.sleep(args.idle)
-    idle_cpu = (cpu_s() - c0) / (time.perf_counter() - w0)
+    idle = await measure_idle(args)
+    idle_cpu = idle["idle_cpu"]
     rss2 = rss_kib()
     active = sum(1 for s in shards if s.is_alive and s.is_connected)
     after = None
@@ -181,9 +192,11 @@ async def scale(args) -> None:
             stats=stats,
             before=before,
             after=after,
+            idle=idle,
             active=active,
             client_reconnects=counter["ready"] + counter["resumed"] - count,
             hikari=hikari.__version__,
+            loop=type(asyncio.get_running_loop()).__module__,
         )
     )
 

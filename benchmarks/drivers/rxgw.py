@@ -7,6 +7,16 @@ Clients:
                         ``event.content`` and ``event.author.id``;
 ``rxgateway-all``       filtered level, unfiltered: ``shard.subscribe`` (every type parsed),
                         the subscriber keeps MESSAGE_CREATE and reads the same fields;
+``rxgateway-pipe``      raw / typed, what users write: ``shard.pipe(ops.on(READY |
+                        MESSAGE_CREATE)).subscribe(fn)``, counting (raw) or reading the
+                        same fields (typed);
+``rxgateway-chain``     raw / typed: ``shard.pipe(ops.on(..), ops.filter(..),
+                        ops.map(..)).subscribe(fn)`` (typed: keeps messages with an
+                        author id, maps to the content);
+``rxgateway-group``     raw / typed: a ShardGroup of 4 (``create_range``, one queue with
+                        max_concurrency 4), ``shards.pipe(ops.on(READY |
+                        MESSAGE_CREATE))``; the emulator routes the burst over the 4
+                        shards by guild;
 ``rxgateway-none``      filtered level, nothing wanted: ``on(GUILD_BAN_ADD)``, a type the
                         stream never carries, so every event is unwanted; the driver
                         counts frames with ``shard.stats["dispatches"]`` (what an unwanted
@@ -33,6 +43,7 @@ from _common import (
     Latencies,
     Meter,
     control,
+    measure_idle,
     cpu_s,
     emit,
     scale_result,
@@ -45,6 +56,11 @@ from rxgateway import Config, EventType, EventTypeFlags, InMemoryQueue, Intents,
 from rxgateway.events import Dispatch, MessageCreate
 
 MESSAGE_CREATE = EventTypeFlags.MESSAGE_CREATE
+#: Identifies a scale run's queue allows (the emulator host's budget is unbounded too).
+BUDGET = 1_000_000_000
+READY_OR_MESSAGE = EventTypeFlags.READY | EventTypeFlags.MESSAGE_CREATE
+#: Shards of the ``rxgateway-group`` client.
+GROUP_SHARDS = 4
 
 
 def config(args, **changes) -> Config:
@@ -80,10 +96,43 @@ class TypedReader:
 async def throughput(args) -> None:
     meter = Meter()
     hit = meter.hit
-    shard = Shard(ShardId(0, 1), config(args))
+    group = None
+    if args.client == "rxgateway-group":
+        group = create_range(range(GROUP_SHARDS), GROUP_SHARDS, config(args, queue=InMemoryQueue(max_concurrency=GROUP_SHARDS)))
+        shard = group.shard(0)
+    else:
+        shard = Shard(ShardId(0, 1), config(args))
     wanted = None
     reader = TypedReader(hit)
-    if args.client == "rxgateway" and args.level == "raw":
+    typed = args.level != "raw"
+
+    def count(event) -> None:
+        hit()
+
+    def read_message(event) -> None:  # READY comes through on(READY | MESSAGE_CREATE) too
+        if type(event) is MessageCreate:
+            event.content, event.author.id
+            hit()
+
+    if args.client in ("rxgateway-pipe", "rxgateway-group"):
+        source = group if group is not None else shard
+        source.pipe(ops.on(READY_OR_MESSAGE)).subscribe(read_message if typed else count)
+        wanted = lambda by_type: by_type.get("MESSAGE_CREATE", 0)  # noqa: E731
+    elif args.client == "rxgateway-chain":
+        if typed:
+            shard.pipe(
+                ops.on(MESSAGE_CREATE),
+                ops.filter(lambda m: m.author.id != 0),
+                ops.map(lambda m: m.content),
+            ).subscribe(lambda content: hit())
+        else:
+            shard.pipe(
+                ops.on(READY_OR_MESSAGE),
+                ops.filter(lambda e: e.sequence is not None),
+                ops.map(lambda e: e.raw),
+            ).subscribe(count)
+        wanted = lambda by_type: by_type.get("MESSAGE_CREATE", 0)  # noqa: E731
+    elif args.client == "rxgateway" and args.level == "raw":
         def count(event) -> None:
             if isinstance(event, Dispatch):  # not a heartbeat ACK that falls in the window
                 hit()
@@ -101,8 +150,12 @@ async def throughput(args) -> None:
         wanted = lambda by_type: by_type.get("MESSAGE_CREATE", 0)  # noqa: E731
     else:  # rxgateway-none: nothing the stream carries is wanted
         shard.pipe(ops.on(EventTypeFlags.GUILD_BAN_ADD)).subscribe(lambda event: hit())
-    await shard.start()
-    await shard.ready(timeout=30)
+    if group is not None:
+        await group.start()
+        await asyncio.wait_for(group.ready(), 60)
+    else:
+        await shard.start()
+        await shard.ready(timeout=30)
     await asyncio.sleep(SETTLE_S)
     if args.client == "rxgateway-none":
         # No subscriber sees these events: count frames from the shard's own counter,
@@ -125,9 +178,16 @@ async def throughput(args) -> None:
     else:
         await meter.run_burst(args, wanted)
     state = str(shard.state)
-    shard.close()
-    await shard.closed()
-    emit(meter.result(args, typed_by=reader.typed_by if args.level != "raw" and args.client != "rxgateway-none" else None, state_at_end=state, connections=shard.stats["connections"]))
+    shards = list(group) if group is not None else [shard]
+    connections = sum(s.stats["connections"] for s in shards)
+    if group is not None:
+        group.close()
+        await group.closed()
+    else:
+        shard.close()
+        await shard.closed()
+    typed_by = reader.typed_by if typed and args.client in ("rxgateway", "rxgateway-all") else None
+    emit(meter.result(args, typed_by=typed_by, state_at_end=state, connections=connections))
 
 
 async def latency(args) -> None:
@@ -153,21 +213,36 @@ async def latency(args) -> None:
 
 
 async def scale(args) -> None:
-    """S shards in a ShardGroup (one aiohttp session, a queue with max_concurrency S)."""
+    """S shards in a ShardGroup (one aiohttp session, one InMemoryQueue): with
+    ``--max-concurrency`` its buckets and ``--window`` per bucket, else every shard
+    identifies at once. A realistic bot's subscription counts MESSAGE_CREATE."""
     count = args.shards
     before = await host_stats(args)
     rss0 = rss_kib()
-    cfg = config(args, queue=InMemoryQueue(max_concurrency=count))
+    if args.max_concurrency:
+        # The emulator host's daily budget is unbounded: so is this queue's.
+        queue = InMemoryQueue(
+            max_concurrency=args.max_concurrency, remaining=BUDGET, total=BUDGET,
+            identify_interval=args.window, margin=args.margin,
+        )  # fmt: skip
+    else:
+        queue = InMemoryQueue(max_concurrency=count, remaining=BUDGET, total=BUDGET)
+    cfg = config(args, queue=queue)
     group = create_range(range(count), count, cfg)
+    seen = [0]
+
+    def on_message(event) -> None:
+        seen[0] += 1
+
+    group.pipe(ops.on(MESSAGE_CREATE)).subscribe(on_message)
     t0 = time.perf_counter()
     await group.start()
-    await asyncio.wait_for(group.ready(), 600)
+    await asyncio.wait_for(group.ready(), 900)
     ready_s = time.perf_counter() - t0
-    await asyncio.sleep(2.0)
+    await asyncio.sleep(args.settle)
     rss1 = rss_kib()
-    c0, w0 = cpu_s(), time.perf_counter()
-    await asyncio.sleep(args.idle)
-    idle_cpu = (cpu_s() - c0) / (time.perf_counter() - w0)
+    idle = await measure_idle(args)
+    idle_cpu = idle["idle_cpu"]
     rss2 = rss_kib()
     active = sum(1 for s in group if s.state == ShardState.ACTIVE)
     after = None
@@ -189,14 +264,17 @@ async def scale(args) -> None:
             stats=stats,
             before=before,
             after=after,
+            idle=idle,
             active=active,
             client_reconnects=connections - count,
+            message_creates=seen[0],
+            loop=type(asyncio.get_running_loop()).__module__,
         )
     )
 
 
 def main() -> None:
-    args = parser(__doc__, ["rxgateway", "rxgateway-all", "rxgateway-none"]).parse_args()
+    args = parser(__doc__, ["rxgateway", "rxgateway-all", "rxgateway-none", "rxgateway-pipe", "rxgateway-chain", "rxgateway-group"]).parse_args()
     asyncio.run({"throughput": throughput, "latency": latency, "scale": scale}[args.mode](args))
 
 
