@@ -18,6 +18,8 @@ What runs (see README.md beside this file for the method):
   every client, on asyncio's loop and on uvloop, p50/p99/p99.9 at the subscriber;
 * ``scale``: 1, 64, 512 and 1,000 shards in one process (heartbeat every 2 s): time to
   all READY, idle RSS and CPU per shard, reconnects, RSS after traffic;
+* ``many``: 5,000 rxgateway shards in one process at Discord's heartbeat interval with
+  a trickle of events (``scale5k.py``; its table is ``results/scale5k.md``);
 * ``profile``: rxgateway's raw and typed paths under py-spy and cProfile.
 
 hikari and discord.py are installed with their speed-ups into
@@ -50,7 +52,7 @@ import report  # noqa: E402
 RESULTS = HERE / "results"
 DRIVERS = HERE / "drivers"
 LEVELS = ("raw", "typed", "filtered")
-ALL_PARTS = ("raw", "typed", "filtered", "latency", "scale", "profile")
+ALL_PARTS = ("raw", "typed", "filtered", "latency", "scale", "many", "profile")
 COMPRESSIONS = report.COMPRESSIONS
 #: Driver script and venv ("main": rxgateway's, "peers") of each client.
 CLIENTS = {
@@ -395,6 +397,26 @@ class Suite:
                     f"p99 {result['p99_ms']} ms  p99.9 {result['p999_ms']} ms  ({result['events']}/{result['expected']}) "
                     f"{result['cpu_us_per_event']} µs/ev, busy {result.get('machine_busy_cores', 0):.2f}")  # fmt: skip
 
+    def many_part(self) -> None:
+        """5,000 shards in one process at Discord's heartbeat interval with a trickle
+        of events (``scale5k.py``'s defaults; a small smoke with ``--quick``): its own
+        table, in ``scale5k.md`` beside the suite's results. rxgateway only: the floor
+        and hikari did not reach 5,000 here (the ``scale`` part compares all three at
+        1,000)."""
+        args = ["--clients", "rxgateway", "--out", str(self.out)]
+        if self.args.quick:
+            args += ["--shards", "32", "--heartbeat-ms", "1000", "--window", "0.05", "--idle", "3"]
+        say("many: 5,000 shards in one process (scale5k.py)" if not self.args.quick else "many: scale5k.py smoke")
+        cpus = set(range(os.cpu_count() or 1))  # this script is pinned to one CPU: scale5k pins for itself
+
+        def unpinned() -> None:
+            if hasattr(os, "sched_setaffinity"):
+                os.sched_setaffinity(0, cpus)
+
+        done = subprocess.run([sys.executable, str(HERE / "scale5k.py"), *args], cwd=ROOT, preexec_fn=unpinned)
+        if done.returncode != 0:
+            self.failures.append(f"many: scale5k.py exit {done.returncode}")
+
     def scale_part(self) -> None:
         host = Host(self.pin, SCALE_HOST, self.out / "logs" / "scale-host.log")
         try:
@@ -528,6 +550,8 @@ class Suite:
                 host.stop()
         if "scale" in self.parts:
             self.scale_part()
+        if "many" in self.parts:
+            self.many_part()
         say(self.tables())
         self.write()
         say(f"total {time.perf_counter() - started:.0f} s")
