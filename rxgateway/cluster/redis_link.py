@@ -20,14 +20,19 @@ Example::
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-__all__ = ["DEFAULT_APP", "Keys", "client_where", "connect", "redact_url"]
+__all__ = ["DEFAULT_APP", "Keys", "client_where", "connect", "passing_cancellation", "redact_url"]
+
+_T = TypeVar("_T")
 
 #: The key prefix when none is given.
 DEFAULT_APP = "rxgateway"
@@ -112,8 +117,9 @@ def connect(url: str, **options: Any) -> Redis:
     options.setdefault("retry", Retry(ExponentialBackoff(cap=RETRY_CAP, base=RETRY_BASE), RETRIES))
     options.setdefault("retry_on_error", [ConnectionError, TimeoutError])
     options.setdefault("socket_connect_timeout", CONNECT_TIMEOUT)
+    CancelSafe = _cancel_safe_client()
     if "connection_pool" in options:
-        client: Redis = Redis.from_url(url, **options)
+        client: Redis = CancelSafe.from_url(url, **options)
         return client
     # A bounded pool that makes a caller wait for a free connection rather than fail:
     # a member's shards all ask the queue and the store at once, and redis-py's default
@@ -121,8 +127,54 @@ def connect(url: str, **options: Any) -> Redis:
     # shards over 8 processes).
     max_connections = options.pop("max_connections", MAX_CONNECTIONS)
     pool = BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=POOL_TIMEOUT, **options)
-    client = Redis.from_pool(pool)
+    client = CancelSafe.from_pool(pool)
     return client
+
+
+async def passing_cancellation(awaitable: Awaitable[_T]) -> _T:
+    """Await ``awaitable`` (a redis-py call) so that a cancellation of the calling task
+    is never lost. redis-py 8 (seen with 8.1.0) swallows about half of the
+    cancellations that reach a command in flight: the command returns normally and the
+    task goes on as if never cancelled (a stopping bus reader kept reading, a cancelled
+    identify wait kept spending the daily budget). When the task's ``cancelling()``
+    count rose during the call, ``CancelledError`` is raised here whatever the call
+    did; an ``asyncio.timeout`` around it then turns it into ``TimeoutError`` as it
+    should."""
+    task = asyncio.current_task()
+    before = task.cancelling() if task is not None else 0
+    try:
+        result = await awaitable
+    except Exception:
+        if task is not None and task.cancelling() > before:
+            raise asyncio.CancelledError from None
+        raise
+    if task is not None and task.cancelling() > before:
+        raise asyncio.CancelledError
+    return result
+
+
+@functools.cache
+def _cancel_safe_client() -> Any:
+    """redis-py's asyncio client (and its pipelines) with every command awaited
+    through :func:`passing_cancellation`; made once, on first use (redis-py is
+    optional)."""
+    from redis.asyncio import Redis
+    from redis.asyncio.client import Pipeline
+
+    class CancelSafePipeline(Pipeline):
+        async def execute(self, raise_on_error: bool = True) -> Any:
+            return await passing_cancellation(super().execute(raise_on_error))
+
+    class CancelSafeRedis(Redis):
+        async def execute_command(self, *args: Any, **options: Any) -> Any:
+            return await passing_cancellation(super().execute_command(*args, **options))  # type: ignore[no-untyped-call]
+
+        def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> Any:
+            pipe = super().pipeline(transaction, shard_hint)
+            pipe.__class__ = CancelSafePipeline
+            return pipe
+
+    return CancelSafeRedis
 
 
 def _gen(generation: int) -> str:
