@@ -39,6 +39,7 @@ import random
 import signal
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -71,6 +72,25 @@ POOLS = {
 }
 #: Sessions are unbounded here: every benchmark run identifies at least once.
 SESSION_STARTS = 1_000_000_000
+
+
+async def _at_rate(rate: float, count: int, send: Callable[[int], None]) -> None:
+    """Call ``send(0)``, ``send(1)``, ... ``count`` times, evenly at ``rate`` a second
+    from now: what is due goes out in batches of at most :data:`BATCH`, with a pass of
+    the loop between batches, and the loop sleeps when nothing is due."""
+    clock = time.perf_counter
+    sent = 0
+    t0 = clock()
+    while sent < count:
+        due = min(count, int((clock() - t0) * rate) + 1) - sent
+        if due <= 0:
+            wait = (sent / rate) - (clock() - t0)
+            await asyncio.sleep(wait if wait > 0.002 else 0)
+            continue
+        for _ in range(min(due, BATCH)):
+            send(sent)
+            sent += 1
+        await asyncio.sleep(0)
 
 
 def build_pools(emu: GatewayEmulator) -> dict[str, list[Dispatch]]:
@@ -111,20 +131,9 @@ class Host:
 
     async def paced(self, pool: list[Dispatch], rate: float, count: int) -> None:
         route = self.emu.state.sessions.route
-        clock, stamp = time.perf_counter, time.perf_counter_ns
+        stamp = time.perf_counter_ns
         size = len(pool)
-        sent = 0
-        t0 = clock()
-        while sent < count:
-            due = min(count, int((clock() - t0) * rate) + 1) - sent
-            if due <= 0:
-                wait = (sent / rate) - (clock() - t0)
-                await asyncio.sleep(wait if wait > 0.002 else 0)
-                continue
-            for _ in range(min(due, BATCH)):
-                route(pool[sent % size].with_stamp(stamp()))
-                sent += 1
-            await asyncio.sleep(0)
+        await _at_rate(rate, count, lambda sent: route(pool[sent % size].with_stamp(stamp())))
 
     async def trickle(self, pool: list[Dispatch], per_session: float, duration: float) -> None:
         """``per_session`` events a second to every attached session, round robin,
@@ -133,23 +142,14 @@ class Host:
         if not sessions or per_session <= 0:
             return
         rate = per_session * len(sessions)
-        count = int(rate * duration)
-        clock = time.perf_counter
         size, n = len(pool), len(sessions)
-        sent = 0
-        t0 = clock()
-        while sent < count:
-            due = min(count, int((clock() - t0) * rate) + 1) - sent
-            if due <= 0:
-                wait = (sent / rate) - (clock() - t0)
-                await asyncio.sleep(wait if wait > 0.002 else 0)
-                continue
-            for _ in range(min(due, BATCH)):
-                session = sessions[sent % n]
-                if session.connection is not None:
-                    session.push(pool[sent % size])
-                sent += 1
-            await asyncio.sleep(0)
+
+        def push(sent: int) -> None:
+            session = sessions[sent % n]
+            if session.connection is not None:
+                session.push(pool[sent % size])
+
+        await _at_rate(rate, int(rate * duration), push)
 
     def beats(self, window_s: float) -> dict[str, Any]:
         """Heartbeats of the open connections in the last ``window_s`` seconds, and how
