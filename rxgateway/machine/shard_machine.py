@@ -142,22 +142,6 @@ _FATAL_ERRORS: dict[int, type[FatalCloseError]] = {
 }
 
 
-class _Timer:
-    """A deadline attribute: setting it marks :attr:`ShardMachine.deadline` for
-    recomputation, so reading the deadline after every frame costs next to nothing."""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        # The value lives in the slot of this name (in ShardMachine.__slots__).
-        self._slot = "_timer" + name
-
-    def __get__(self, obj: Any, owner: type | None = None) -> float | None:
-        return getattr(obj, self._slot)  # type: ignore[no-any-return]
-
-    def __set__(self, obj: Any, value: float | None) -> None:
-        setattr(obj, self._slot, value)
-        obj._deadline_dirty = True
-
-
 class ShardMachine:
     """One shard's gateway protocol, as a plain object driven by inputs.
 
@@ -175,25 +159,16 @@ class ShardMachine:
     # Slots, not a __dict__: ~1 KiB less per shard, times a thousand idle shards.
     __slots__ = (
         "_awaiting_ack", "_close_frame", "_corrupt_count", "_corrupt_seq",
-        "_deadline", "_deadline_dirty", "_dispatches_at_connect", "_failures",
-        "_handshake", "_heartbeat_interval", "_identify_failures",
-        "_identify_requested", "_inflate", "_inflater", "_latency", "_outbox",
-        "_parse_all", "_phase", "_ratelimiter", "_reconnect_delay",
-        "_receiving", "_resume_url", "_rng", "_sequence", "_session_id",
+        "_dispatches_at_connect", "_failures",
+        "_handshake", "_heartbeat_at", "_heartbeat_interval", "_hello_by", "_identify_failures",
+        "_identify_requested", "_identify_retry_at", "_inflate", "_inflater", "_latency", "_outbox",
+        "_parse_all", "_phase", "_ratelimiter", "_reconnect_at", "_reconnect_delay",
+        "_receiving", "_resume_url", "_rng", "_send_blocked_until", "_sequence", "_session_id",
         "_state", "_wanted", "config", "dispatches", "duplicates_dropped", "shard_id",
-        "_timer_reconnect_at", "_timer_heartbeat_at", "_timer_hello_by",
-        "_timer_send_blocked_until", "_timer_identify_retry_at", "tap",
+        "tap",
     )  # fmt: skip
 
-    _reconnect_at = _Timer()
-    _heartbeat_at = _Timer()
-    _hello_by = _Timer()
-    _send_blocked_until = _Timer()
-    _identify_retry_at = _Timer()
-
     def __init__(self, shard_id: ShardId, config: Config, *, rng: Callable[[], float] = random.random) -> None:
-        self._deadline: float | None = None
-        self._deadline_dirty = False
         self.shard_id = shard_id
         self.config = config
         self._rng = rng
@@ -213,19 +188,19 @@ class ShardMachine:
         self._inflate: Callable[[bytes], bytes | None] | None = None
         self._bind_inflate()
         self._heartbeat_interval: float | None = None
-        self._heartbeat_at = None
+        self._heartbeat_at: float | None = None
         self._awaiting_ack = False
-        self._hello_by = None
+        self._hello_by: float | None = None
         self._ratelimiter: CommandRatelimiter | None = None
         self._latency = Latency()
         self._identify_requested = False
         #: Consecutive identify queue failures on this connection (the retry backoff).
         self._identify_failures = 0
-        self._identify_retry_at = None
+        self._identify_retry_at: float | None = None
         self._handshake: tuple[bytes, str] | None = None
-        self._send_blocked_until = None
+        self._send_blocked_until: float | None = None
         # Between connections.
-        self._reconnect_at = None
+        self._reconnect_at: float | None = None
         #: While CLOSING: the delay to reconnect after, counted once the socket is gone.
         self._reconnect_delay: float | None = None
         #: Consecutive connections that ended (or failed to open) without reaching a
@@ -305,22 +280,14 @@ class ShardMachine:
 
     @property
     def deadline(self) -> float | None:
-        """When :meth:`on_timeout` must next be called, or ``None``."""
-        if self._deadline_dirty:
-            self._deadline_dirty = False
-            times = [
-                t
-                for t in (
-                    self._reconnect_at,
-                    self._heartbeat_at,
-                    self._hello_by,
-                    self._send_blocked_until,
-                    self._identify_retry_at,
-                )
-                if t is not None
-            ]
-            self._deadline = min(times) if times else None
-        return self._deadline
+        """When :meth:`on_timeout` must next be called, or ``None``: the earliest of the
+        machine's five timers, read from plain slots (the driver reads it after every
+        list of outputs, and a timer moves about once per heartbeat)."""
+        best = self._heartbeat_at
+        for at in (self._reconnect_at, self._hello_by, self._send_blocked_until, self._identify_retry_at):
+            if at is not None and (best is None or at < best):
+                best = at
+        return best
 
     # ------------------------------------------------------------------ inputs
 
