@@ -128,6 +128,10 @@ _OP_RECONNECT = int(OpCode.RECONNECT)
 _OP_INVALID_SESSION = int(OpCode.INVALID_SESSION)
 _OP_HELLO = int(OpCode.HELLO)
 _OP_HEARTBEAT_ACK = int(OpCode.HEARTBEAT_ACK)
+#: A heartbeat ACK as the gateway writes it, byte for byte: recognised without a parse
+#: (one per beat per shard, the most common frame of an idle shard). Any other layout
+#: of an ACK takes the general lane and means the same.
+_ACK_PAYLOAD = b'{"t":null,"s":null,"op":11,"d":null}'
 
 _loads = orjson.loads
 _dispatch_head = DISPATCH_HEAD.match
@@ -447,7 +451,7 @@ class ShardMachine:
                 if self.tap is not None:
                     self.tap(payload)
                 return seq, known[0], d
-        out = self._on_payload(now, payload)
+        out = self._on_ack(now, payload) if payload == _ACK_PAYLOAD else self._on_payload(now, payload)
         tap = self.tap
         if tap is not None:
             for o in out:
@@ -504,9 +508,7 @@ class ShardMachine:
             self.dispatches += 1
             return [Received(_OP_DISPATCH, seq, name, payload, data)]
         if op == _OP_HEARTBEAT_ACK:
-            self._awaiting_ack = False
-            self._latency.record_received(now)
-            return [Received(op, None, None, payload)]
+            return self._on_ack(now, payload)
         if op == _OP_HEARTBEAT:
             out: list[Output] = [Received(op, None, None, payload)]
             if self._phase is Phase.OPEN:
@@ -528,6 +530,12 @@ class ShardMachine:
             except DeserializationError as exc:
                 return self._recoverable(now, exc, "undecodable Invalid Session")
         return [Problem(DeserializationError(f"unknown opcode {op} ignored", payload))]
+
+    def _on_ack(self, now: float, payload: bytes) -> list[Output]:
+        """Heartbeat ACK (op 11): the connection is alive; the beat's round trip is timed."""
+        self._awaiting_ack = False
+        self._latency.record_received(now)
+        return [Received(_OP_HEARTBEAT_ACK, None, None, payload)]
 
     def on_identify_granted(self, now: float) -> list[Output]:
         """The identify queue allowed this shard to identify."""

@@ -171,3 +171,31 @@ def test_zstd_is_read_with_the_new_context_after_a_reconnect() -> None:
     out = m.on_message(3.0, second(frame("RESUMED", 3, {})))
     assert isinstance(out, list) and m.state == ShardState.ACTIVE
     assert m.on_message(4.0, second(frame("MESSAGE_CREATE", 4, {"n": 2}))) == (4, "MESSAGE_CREATE", {"n": 2})
+
+
+@pytest.mark.parametrize("wanted", [0, MESSAGE_CREATE, int(EventTypeFlags.all())])
+@pytest.mark.parametrize(
+    "ack",
+    [
+        b'{"t":null,"s":null,"op":11,"d":null}',  # the gateway's bytes: recognised without a parse
+        b'{"op":11,"d":null}',
+        b'{"op":11}',
+        b'{ "d" : null , "op" : 11 }',
+    ],
+)
+def test_a_heartbeat_ack_in_any_layout_ends_the_wait_and_times_the_beat(ack: bytes, wanted: int) -> None:
+    m = active(wanted=wanted)
+    to_active(m)
+    tapped: list[bytes] = []
+    m.tap = tapped.append
+    beat = m.on_timeout(41.25)  # the first beat (jitter 0.5 of 41.25 s)
+    assert any(getattr(o, "kind", None) == "heartbeat" for o in beat)
+    assert m.latency.recent == ()
+    out = m.on_message(41.30, ack)
+    assert isinstance(out, list)
+    assert [(type(o), o.op, o.raw) for o in out] == [(Received, 11, ack)]
+    assert tapped == [ack]
+    assert m.latency.recent and m.latency.recent[0] == pytest.approx(0.05)
+    # Acknowledged: the next beat goes out, rather than a zombie close.
+    out = m.on_timeout(41.25 + 41.25)
+    assert [getattr(o, "kind", None) for o in out] == ["heartbeat"]
