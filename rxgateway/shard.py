@@ -502,7 +502,8 @@ class Shard(reactivex.Observable[Event]):
             is_command = out.kind == "command"
             if self._link is not None:
                 # Never the payload itself: Identify and Resume carry the token.
-                log.debug("shard %s: sending %s (%d bytes)", self.id, out.kind, len(out.data))
+                if log.isEnabledFor(logging.DEBUG):  # a heartbeat per shard per beat: no call when off
+                    log.debug("shard %s: sending %s (%d bytes)", self._id, out.kind, len(out.data))
                 self._link.send(out.data, is_command)
             elif is_command:
                 unsent.append(out.data)
