@@ -23,9 +23,14 @@ from typing import Any
 from rxgateway.emulator import GatewayEmulator
 from rxgateway.emulator.settings import DEFAULT_TOKEN
 
-#: Cluster timings scaled for tests (the emulator's identify window agrees).
+#: Cluster timings scaled for tests (the emulator's identify window agrees). The
+#: window is scaled down, the margin is not: it absorbs the delay between a grant and
+#: the Identify reaching the emulator (event-loop lag in a member, the emulator's own
+#: lag), which does not shrink with the window. At 0.1 s a fresh-clone run of the
+#: whole suite saw "bucket N again" violations at start-up (4 members, an emulator
+#: and Redis on 2 loaded cores); the library's own default is 0.25 s.
 IDENTIFY_WINDOW = 0.4
-IDENTIFY_MARGIN = 0.1
+IDENTIFY_MARGIN = 0.25
 LEASE_TTL = 6.0
 
 
