@@ -76,6 +76,7 @@ from .machine import (
     ShardState,
     StateChanged,
 )
+from .ops._fused import FusedPipe, FusedSubscribe
 from .protocol.close import CloseFrame
 from .protocol.event_type import EventTypeFlags
 from .protocol.opcode import OpCode
@@ -94,6 +95,8 @@ _CLOSE_BIT = int(EventTypeFlags.GATEWAY_CLOSE)
 _OP_HELLO = int(OpCode.HELLO)
 _OP_ACK = int(OpCode.HEARTBEAT_ACK)
 _table_get = DISPATCH_TABLE.get
+#: Every event type: what subscribing to the shard itself asks for.
+_ALL_TYPES = int(EventTypeFlags.all())
 _UNKNOWN_DISPATCH = UNKNOWN_DISPATCH
 #: Recent aiohttp releases can hand text frames over as bytes (`decode_text=False`).
 _TEXT_AS_BYTES = "decode_text" in inspect.signature(aiohttp.ClientSession.ws_connect).parameters
@@ -165,7 +168,7 @@ class _SharedTimers:
                 log.exception("a shard's timer raised; the other shards' timers go on")
 
 
-class Shard(reactivex.Observable[Event]):
+class Shard(FusedSubscribe[Event]):
     """One gateway connection, as an Observable of its events.
 
     Many subscribers share the connection; its life is explicit: ``start`` /
@@ -385,23 +388,10 @@ class Shard(reactivex.Observable[Event]):
     ) -> abc.DisposableBase:
         return self.subscribe_flags(observer, EventTypeFlags.all())
 
-    def subscribe(
-        self,
-        on_next: abc.ObserverBase[Event] | abc.OnNext[Event] | None = None,
-        on_error: abc.OnError | None = None,
-        on_completed: abc.OnCompleted | None = None,
-        *,
-        scheduler: abc.SchedulerBase | None = None,
-    ) -> abc.DisposableBase:
-        """Subscribe to every event type, as reactivex's ``subscribe``. Plain functions
-        are handed to the delivery path as they are, with no observer wrapper called per
-        event; the notifications are the same (:mod:`rxgateway.ops._fused`)."""
-        from .ops._fused import FusedPipe, fused_subscribe
-
-        fused = fused_subscribe(FusedPipe(self, int(EventTypeFlags.all())), on_next, on_error, on_completed, scheduler)
-        if fused is not None:
-            return fused
-        return super().subscribe(on_next, on_error, on_completed, scheduler=scheduler)
+    def _fused_pipe(self) -> FusedPipe:
+        """Subscribing to the shard itself asks for every event type; plain functions
+        are handed to the delivery path as they are (:mod:`rxgateway.ops._fused`)."""
+        return FusedPipe(self, _ALL_TYPES)
 
     def subscribe_flags(self, observer: abc.ObserverBase[Event], flags: EventTypeFlags | int) -> abc.DisposableBase:
         """Subscribe ``observer`` to the event types in ``flags`` only (the demand API

@@ -25,7 +25,7 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 from reactivex import Observable, abc
 
 from ..protocol.event_type import EventType, EventTypeFlags
-from ._fused import FusedPipe, fused_subscribe
+from ._fused import FusedPipe, FusedSubscribe
 
 _T = TypeVar("_T")
 
@@ -51,7 +51,7 @@ class FlagAware(Protocol):
         ...
 
 
-class FlagObservable(Observable[_T]):
+class FlagObservable(FusedSubscribe[_T]):
     """An Observable that is also flag-aware: ``subscribe`` asks for every type,
     ``subscribe_flags(observer, flags)`` for ``flags`` only.
 
@@ -77,21 +77,8 @@ class FlagObservable(Observable[_T]):
         group, :mod:`rxgateway.ops._fused`), or ``None``."""
         return self._fused
 
-    def subscribe(
-        self,
-        on_next: abc.ObserverBase[_T] | abc.OnNext[_T] | None = None,
-        on_error: abc.OnError | None = None,
-        on_completed: abc.OnCompleted | None = None,
-        *,
-        scheduler: abc.SchedulerBase | None = None,
-    ) -> abc.DisposableBase:
-        """Subscribe, as reactivex's ``subscribe``; plain functions on a fused ``on``
-        are subscribed to the shard as they are (no observer wrapper per event, the
-        same notifications: :mod:`rxgateway.ops._fused`)."""
-        fused = fused_subscribe(self._fused, on_next, on_error, on_completed, scheduler)
-        if fused is not None:
-            return fused
-        return super().subscribe(on_next, on_error, on_completed, scheduler=scheduler)
+    def _fused_pipe(self) -> FusedPipe | None:
+        return self._fused
 
     def _subscribe_core(
         self, observer: abc.ObserverBase[_T], scheduler: abc.SchedulerBase | None = None

@@ -155,21 +155,34 @@ def _map_stage(
     return on_next
 
 
-def fused_subscribe(
-    pipe: FusedPipe | None,
-    on_next: Any,
-    on_error: abc.OnError | None,
-    on_completed: abc.OnCompleted | None,
-    scheduler: abc.SchedulerBase | None,
-) -> abc.DisposableBase | None:
-    """``pipe.subscribe`` when ``subscribe``'s arguments allow the fused path (plain
-    functions, no scheduler), else ``None`` (the caller takes reactivex's path)."""
-    if pipe is None or scheduler is not None or isinstance(on_next, abc.ObserverBase) or hasattr(on_next, "on_next"):
+class FusedSubscribe(Observable[_T]):
+    """An Observable whose ``subscribe`` with plain functions (no Observer, no
+    scheduler) takes the fused path of :meth:`_fused_pipe`, and reactivex's path
+    otherwise: a Shard, ``on`` over a shard or group, and ``filter``/``map`` after it."""
+
+    def _fused_pipe(self) -> FusedPipe | None:
+        """The fused path of this Observable, or ``None`` for reactivex's always."""
         return None
-    return pipe.subscribe(on_next, on_error, on_completed)
+
+    def subscribe(
+        self,
+        on_next: abc.ObserverBase[_T] | abc.OnNext[_T] | None = None,
+        on_error: abc.OnError | None = None,
+        on_completed: abc.OnCompleted | None = None,
+        *,
+        scheduler: abc.SchedulerBase | None = None,
+    ) -> abc.DisposableBase:
+        """Subscribe, as reactivex's ``subscribe``; plain functions are handed to the
+        delivery path as they are, with no observer wrapper called per event, and get
+        the same notifications (see the module docstring)."""
+        if scheduler is None and not isinstance(on_next, abc.ObserverBase) and not hasattr(on_next, "on_next"):
+            pipe = self._fused_pipe()
+            if pipe is not None:
+                return pipe.subscribe(on_next, on_error, on_completed)
+        return super().subscribe(on_next, on_error, on_completed, scheduler=scheduler)
 
 
-class FusedObservable(Observable[_T]):
+class FusedObservable(FusedSubscribe[_T]):
     """The result of ``filter`` / ``map`` after a fused ``on``: reactivex's operator
     chain (``fallback``) for every subscription, except ``subscribe`` with plain
     functions, which takes the fused path. Not flag-aware, like reactivex's result."""
@@ -189,19 +202,8 @@ class FusedObservable(Observable[_T]):
     ) -> abc.DisposableBase:
         return self._fallback.subscribe(observer, scheduler=scheduler)
 
-    def subscribe(
-        self,
-        on_next: abc.ObserverBase[_T] | abc.OnNext[_T] | None = None,
-        on_error: abc.OnError | None = None,
-        on_completed: abc.OnCompleted | None = None,
-        *,
-        scheduler: abc.SchedulerBase | None = None,
-    ) -> abc.DisposableBase:
-        """Subscribe; plain functions take the fused path (see the module docstring)."""
-        fused = fused_subscribe(self._pipe, on_next, on_error, on_completed, scheduler)
-        if fused is not None:
-            return fused
-        return super().subscribe(on_next, on_error, on_completed, scheduler=scheduler)
+    def _fused_pipe(self) -> FusedPipe:
+        return self._pipe
 
 
 def _pipe_of(source: object) -> FusedPipe | None:
