@@ -7,7 +7,9 @@
 
 Each command creates ``.venv`` beside this file on first use and installs the
 package (editable) with the extras it needs; later runs reuse it and reinstall
-only when ``pyproject.toml`` changed. Extra arguments are passed through, for
+only when ``pyproject.toml``, ``hatch_build.py`` or the C source of the optional
+extension changed (the install compiles the extension where a compiler is at hand;
+see ``hatch_build.py``). Extra arguments are passed through, for
 example ``python3 dev.py test -k emulator -x`` or ``python3 dev.py demo --shards 4``.
 
 ``test`` also checks the documentation site in a headless browser, the system's
@@ -49,7 +51,10 @@ def ensure_venv(extras: str) -> None:
     if not PYTHON.exists():
         print(f"creating {VENV} ...", flush=True)
         venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
+    # What the install depends on: the project file, and what the build compiles (an
+    # edit to the C extension or its hook reinstalls, which recompiles it in place).
+    built_from = [ROOT / "pyproject.toml", ROOT / "hatch_build.py", *sorted((ROOT / "rxgateway").rglob("*.c"))]
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in built_from) + extras.encode()).hexdigest()
     stamp = VENV / f".installed-{extras.replace(',', '-')}"
     if stamp.exists() and stamp.read_text() == digest:
         return

@@ -77,7 +77,14 @@ from ..errors import (
 )
 from ..protocol.close import CloseAction, CloseCode, CloseFrame, close_action
 from ..protocol.commands import Identify, Resume
-from ..protocol.envelope import DISPATCH_HEAD, PROBED_NAMES, event_bit, parse_payload, read_envelope
+from ..protocol.envelope import (
+    PROBED_NAMES,
+    compiled_probe_dispatch,
+    event_bit,
+    parse_payload,
+    probe_dispatch,
+    read_envelope,
+)
 from ..protocol.event_type import EventTypeFlags
 from ..protocol.opcode import API_VERSION, OpCode
 from ..protocol.shard_id import ShardId
@@ -134,8 +141,9 @@ _OP_HEARTBEAT_ACK = int(OpCode.HEARTBEAT_ACK)
 _ACK_PAYLOAD = b'{"t":null,"s":null,"op":11,"d":null}'
 
 _loads = orjson.loads
-_dispatch_head = DISPATCH_HEAD.match
-_probed = PROBED_NAMES.get
+#: The dispatch probe: compiled where the optional extension was built (one C call),
+#: else the pure function; both answer alike.
+_probe = compiled_probe_dispatch or probe_dispatch
 #: The names :meth:`ShardMachine.on_message` answers itself (READY and RESUMED are not).
 _LANE_NAMES = frozenset(name for name, _ in PROBED_NAMES.values())
 _ALL_DISPATCHES = int(EventTypeFlags.DISPATCHES)
@@ -425,12 +433,10 @@ class ShardMachine:
                     if self.tap is not None:
                         self.tap(payload)
                     return seq, name, parsed.get("d")
-        else:  # protocol.envelope.probe_dispatch, inlined: this runs for every frame.
-            head = _dispatch_head(payload)
-            raw_name, digits = head.groups() if head is not None else (None, "")
-            known = _probed(raw_name) if raw_name is not None else None
-            if known is not None:
-                seq = int(digits)
+        else:  # the gateway's own layout, read without a parse: this runs for every frame.
+            probed = _probe(payload)
+            if probed is not None:
+                known, seq = probed
                 last = self._sequence
                 if last is not None and seq <= last:
                     self.duplicates_dropped += 1

@@ -17,6 +17,9 @@ from rxgateway.config import Config
 from rxgateway.machine import Received, ReceiveError, ShardMachine, ShardState, StateChanged
 from rxgateway.protocol import EventTypeFlags, Intents, ShardId
 
+#: Every test under each dispatch probe (tests/machine/conftest.py).
+pytestmark = pytest.mark.usefixtures("dispatch_probe")
+
 MESSAGE_CREATE = int(EventTypeFlags.MESSAGE_CREATE)
 TYPING_START = int(EventTypeFlags.TYPING_START)
 

@@ -30,6 +30,9 @@ from rxgateway.machine.phase import Phase
 from rxgateway.machine.shard_machine import MAX_CORRUPT_REPLAYS
 from rxgateway.protocol import EventTypeFlags, Intents, ShardId
 
+#: Every test under each dispatch probe (tests/machine/conftest.py).
+pytestmark = pytest.mark.usefixtures("dispatch_probe")
+
 GATEWAY = "wss://gateway.test"
 RESUME = "wss://resume.test"
 INTERVAL_MS = 10_000

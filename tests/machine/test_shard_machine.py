@@ -37,6 +37,9 @@ from rxgateway.machine import (
 from rxgateway.machine.ratelimiter import MARGIN
 from rxgateway.protocol import CloseFrame, Intents, ShardId
 
+#: Every test under each dispatch probe (tests/machine/conftest.py).
+pytestmark = pytest.mark.usefixtures("dispatch_probe")
+
 GATEWAY = "wss://gateway.test"
 RESUME = "wss://resume.test"
 

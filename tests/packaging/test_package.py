@@ -3,6 +3,11 @@
 changelog) and nothing from the work tree that they should not (tests in the wheel,
 virtualenvs, caches), and a wheel installed into a fresh virtualenv runs the demo.
 
+Two wheels are built and each is checked in full: the default build, which compiles
+the optional C extension (``rxgateway.protocol._cprobe``, see ``hatch_build.py``) and
+is tagged for this interpreter, and a build with ``RXGATEWAY_NO_EXTENSIONS=1``, pure
+Python (``py3-none-any``): what a machine without a compiler gets. Both run the demo.
+
 The build uses hatchling from the test environment when it is there (``--no-isolation``,
 about a second) and an isolated build otherwise. The fresh virtualenv gets the wheel's
 dependencies from the package index through pip's own cache; nothing of the work tree
@@ -15,8 +20,10 @@ import email.parser
 import importlib.util
 import os
 import re
+import shutil
 import subprocess
 import sys
+import sysconfig
 import tarfile
 import zipfile
 from pathlib import Path
@@ -38,30 +45,49 @@ def package_version() -> str:
     return match.group(1)
 
 
+#: The C compiler the build would use, if this machine has one.
+HAVE_COMPILER = bool(shutil.which((sysconfig.get_config_var("CC") or "cc").split()[0]))
+
+
 def clean_env() -> dict[str, str]:
-    """The environment without anything that points Python at the work tree."""
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
+    """The environment without anything that points Python at the work tree, nor a
+    setting of the extension's switch from outside."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME", "RXGATEWAY_NO_EXTENSIONS")
+    }
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
 
-def run(args: list[str], cwd: Path, timeout: float = BUILD_TIMEOUT) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(args, cwd=cwd, env=clean_env(), capture_output=True, text=True, timeout=timeout)
+def run(
+    args: list[str], cwd: Path, timeout: float = BUILD_TIMEOUT, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(args, cwd=cwd, env=clean_env() | (env or {}), capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, f"{args[:4]} exited {done.returncode}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return done
 
 
-@pytest.fixture(scope="module")
-def dist(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The sdist and the wheel, built from the work tree into a temporary folder."""
+@pytest.fixture(scope="module", params=["compiled", "pure"])
+def dist(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The sdist and the wheel, built from the work tree into a temporary folder: by
+    default (the extension compiled), or with ``RXGATEWAY_NO_EXTENSIONS=1``."""
     out = tmp_path_factory.mktemp("dist")
     # With hatchling here, no isolated environment to set up; else pip fetches it.
     isolation = ["--no-isolation"] if importlib.util.find_spec("hatchling") else []
-    run([sys.executable, "-m", "build", *isolation, "--outdir", str(out), str(ROOT)], cwd=out)
+    env = {"RXGATEWAY_NO_EXTENSIONS": "1"} if request.param == "pure" else {}
+    run([sys.executable, "-m", "build", *isolation, "--outdir", str(out), str(ROOT)], cwd=out, env=env)
     (sdist,) = out.glob("rxgateway-*.tar.gz")
-    (wheel,) = out.glob("rxgateway-*-py3-none-any.whl")
-    return {"sdist": sdist, "wheel": wheel}
+    (wheel,) = out.glob("rxgateway-*.whl")
+    return {"sdist": sdist, "wheel": wheel, "kind": Path(request.param)}
+
+
+def compiled(dist: dict[str, Path]) -> bool:
+    """Whether this build should carry the extension: the default build, where the
+    machine has a compiler (without one, the default build is pure too, and says so)."""
+    return dist["kind"].name == "compiled" and HAVE_COMPILER
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +122,17 @@ def test_the_wheel_has_the_package_py_typed_and_nothing_else(dist: dict[str, Pat
     ]
     for junk in ("tests/", "benchmarks/", ".venv", ".cache", "__pycache__", ".pyc", ".ipynb"):
         assert not [n for n in names if junk in n], junk
+    assert not [n for n in names if n.endswith(".c")], "C sources belong to the sdist"
+    # The extension: in the default build (and a wheel tagged for this interpreter and
+    # platform), in no other; never a stale one from the source tree.
+    extensions = [n for n in names if n.endswith((".so", ".pyd"))]
+    tag = dist["wheel"].name.split("-", 2)[2]
+    if compiled(dist):
+        assert [n.split(".", 1)[0] for n in extensions] == ["rxgateway/protocol/_cprobe"], extensions
+        assert not tag.startswith("py3-none-any"), tag
+    else:
+        assert extensions == [], extensions
+        assert tag == "py3-none-any.whl", tag
     # Every module of the package is there.
     on_disk = {
         p.relative_to(ROOT).as_posix() for p in (ROOT / "rxgateway").rglob("*.py") if "__pycache__" not in p.parts
@@ -111,6 +148,9 @@ def test_the_sdist_has_the_project_files_and_no_work_tree_junk(dist: dict[str, P
     inside = {n[len(top):] for n in names}
     for required in ("LICENSE", "README.md", "CHANGELOG.md", "pyproject.toml", "PKG-INFO", "rxgateway/py.typed"):
         assert required in inside, required
+    # What a wheel built from the sdist compiles: the hook and the C source.
+    assert {"hatch_build.py", "rxgateway/protocol/_cprobe.c"} <= inside
+    assert not [n for n in inside if n.endswith((".so", ".pyd"))]
     assert any(n.startswith("tests/") for n in inside)  # a source release can be tested
     for junk in (".venv/", "benchmarks/.cache/", "benchmarks/results/", ".git/", ".ci/", ".hypothesis/", ".mypy_cache/"):
         assert not [n for n in inside if n.startswith(junk)], junk
@@ -146,18 +186,24 @@ def test_the_metadata(dist: dict[str, Path]) -> None:
 # ------------------------------------------------------------ installed
 
 
-def test_the_installed_wheel_has_the_version_and_types(installed: Path, tmp_path: Path) -> None:
+def test_the_installed_wheel_has_the_version_and_types(
+    dist: dict[str, Path], installed: Path, tmp_path: Path
+) -> None:
     code = (
         "import importlib.metadata, pathlib, rxgateway\n"
+        "from rxgateway.protocol.envelope import compiled_probe_dispatch\n"
         "print(rxgateway.__file__)\n"
         "print(rxgateway.__version__)\n"
         "print(importlib.metadata.version('rxgateway'))\n"
         "print((pathlib.Path(rxgateway.__file__).parent / 'py.typed').exists())\n"
+        "print(compiled_probe_dispatch is not None)\n"
     )
-    where, version, metadata_version, typed = run([str(installed / "python"), "-c", code], cwd=tmp_path).stdout.split()
+    out = run([str(installed / "python"), "-c", code], cwd=tmp_path).stdout.split()
+    where, version, metadata_version, typed, has_extension = out
     assert Path(where).is_relative_to(installed.parent), f"imported from {where}, not the fresh virtualenv"
     assert version == metadata_version == package_version()
     assert typed == "True"
+    assert has_extension == str(compiled(dist))
 
 
 def test_the_installed_wheel_runs_the_demo(installed: Path, tmp_path: Path) -> None:

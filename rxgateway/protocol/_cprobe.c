@@ -1,0 +1,276 @@
+/* The compiled twin of rxgateway.protocol.envelope.probe_dispatch.
+ *
+ * An optional part of the package: the build compiles it where a C compiler is at
+ * hand (see hatch_build.py), and rxgateway.protocol.envelope uses the pure-Python
+ * probe wherever it is missing or RXGATEWAY_NO_EXTENSIONS is set. Both answer alike
+ * for every input; tests/protocol/test_cprobe.py holds them to that.
+ *
+ * DispatchProbe(names) takes a snapshot of a dict {raw name: value} and its method
+ * probe(data) reads a payload that begins {"t":"NAME","s":N,"op":0,"d": exactly:
+ * NAME 1 to 64 bytes of [A-Z0-9_] and a key of the snapshot, N an integer of 1 to 18
+ * digits without a leading zero. It returns (value, N) for such a payload and None
+ * for anything else: the answers of the anchored regex DISPATCH_HEAD, a dict lookup
+ * and int() in one C call, with no object made on the way but the answer.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <string.h>
+
+#define MAX_NAME 64
+#define MAX_DIGITS 18
+
+static const char HEAD[] = "{\"t\":\"";         /* then NAME */
+static const char MIDDLE[] = "\",\"s\":";       /* then N */
+static const char TAIL[] = ",\"op\":0,\"d\":";  /* then d */
+#define HEAD_LEN (sizeof(HEAD) - 1)
+#define MIDDLE_LEN (sizeof(MIDDLE) - 1)
+#define TAIL_LEN (sizeof(TAIL) - 1)
+
+typedef struct {
+    Py_ssize_t len;  /* 0: an empty slot */
+    char name[MAX_NAME];
+    PyObject *value;
+} Slot;
+
+typedef struct {
+    PyObject_HEAD
+    Slot *table;
+    size_t mask;  /* slots - 1; slots is a power of two, at least twice the names */
+    Py_ssize_t count;
+} ProbeObject;
+
+static inline int
+is_name_byte(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+static inline size_t
+hash_name(const unsigned char *s, Py_ssize_t len)
+{
+    /* FNV-1a: the names are short, few and fixed. */
+    size_t h = (size_t)14695981039346656037ULL;
+    for (Py_ssize_t i = 0; i < len; i++) {
+        h ^= s[i];
+        h *= (size_t)1099511628211ULL;
+    }
+    return h;
+}
+
+static int
+probe_traverse(ProbeObject *self, visitproc visit, void *arg)
+{
+    if (self->table != NULL) {
+        for (size_t i = 0; i <= self->mask; i++) {
+            Py_VISIT(self->table[i].value);
+        }
+    }
+    return 0;
+}
+
+static int
+probe_clear(ProbeObject *self)
+{
+    if (self->table != NULL) {
+        for (size_t i = 0; i <= self->mask; i++) {
+            Py_CLEAR(self->table[i].value);
+        }
+    }
+    return 0;
+}
+
+static void
+probe_dealloc(ProbeObject *self)
+{
+    PyObject_GC_UnTrack(self);
+    probe_clear(self);
+    PyMem_Free(self->table);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *
+probe_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyObject *names;
+    static char *keywords[] = {"names", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!:DispatchProbe", keywords, &PyDict_Type, &names)) {
+        return NULL;
+    }
+    Py_ssize_t count = PyDict_GET_SIZE(names);
+    size_t slots = 8;
+    while (slots < (size_t)count * 2) {
+        slots <<= 1;
+    }
+    ProbeObject *self = (ProbeObject *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->table = PyMem_Calloc(slots, sizeof(Slot));
+    if (self->table == NULL) {
+        Py_DECREF(self);
+        return PyErr_NoMemory();
+    }
+    self->mask = slots - 1;
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(names, &pos, &key, &value)) {
+        if (!PyBytes_Check(key)) {
+            PyErr_Format(PyExc_TypeError, "DispatchProbe: a name must be bytes, not %.100s", Py_TYPE(key)->tp_name);
+            Py_DECREF(self);
+            return NULL;
+        }
+        const unsigned char *s = (const unsigned char *)PyBytes_AS_STRING(key);
+        Py_ssize_t len = PyBytes_GET_SIZE(key);
+        int valid = len >= 1 && len <= MAX_NAME;
+        for (Py_ssize_t i = 0; valid && i < len; i++) {
+            valid = is_name_byte(s[i]);
+        }
+        if (!valid) {
+            /* Such a key can never be read from a payload: the pure probe's regex does
+             * not match it either. Refused, so a table that cannot work is found out. */
+            PyErr_SetString(PyExc_ValueError, "DispatchProbe: a name is 1 to 64 bytes of A-Z, 0-9 and _");
+            Py_DECREF(self);
+            return NULL;
+        }
+        size_t i = hash_name(s, len) & self->mask;
+        while (self->table[i].len != 0) {
+            i = (i + 1) & self->mask;
+        }
+        self->table[i].len = len;
+        memcpy(self->table[i].name, s, (size_t)len);
+        Py_INCREF(value);
+        self->table[i].value = value;
+        self->count++;
+    }
+    return (PyObject *)self;
+}
+
+static PyObject *
+probe_read(ProbeObject *self, const unsigned char *p, Py_ssize_t n)
+{
+    if (n < (Py_ssize_t)(HEAD_LEN + 1 + MIDDLE_LEN + 1 + TAIL_LEN) || memcmp(p, HEAD, HEAD_LEN) != 0) {
+        Py_RETURN_NONE;
+    }
+    const unsigned char *name = p + HEAD_LEN;
+    const unsigned char *end = p + n;
+    const unsigned char *q = name;
+    while (q < end && q - name <= MAX_NAME && is_name_byte(*q)) {
+        q++;
+    }
+    Py_ssize_t len = q - name;
+    if (len == 0 || len > MAX_NAME || end - q < (Py_ssize_t)(MIDDLE_LEN + 1 + TAIL_LEN)
+        || memcmp(q, MIDDLE, MIDDLE_LEN) != 0) {
+        Py_RETURN_NONE;
+    }
+    q += MIDDLE_LEN;
+    if (*q < '1' || *q > '9') {
+        Py_RETURN_NONE;
+    }
+    long long seq = 0;
+    const unsigned char *digits = q;
+    while (q < end && q - digits < MAX_DIGITS && *q >= '0' && *q <= '9') {
+        seq = seq * 10 + (*q - '0');
+        q++;
+    }
+    if (end - q < (Py_ssize_t)TAIL_LEN || memcmp(q, TAIL, TAIL_LEN) != 0) {
+        Py_RETURN_NONE;
+    }
+    size_t i = hash_name(name, len) & self->mask;
+    for (;;) {
+        Slot *slot = &self->table[i];
+        if (slot->len == 0) {
+            Py_RETURN_NONE;
+        }
+        if (slot->len == len && memcmp(slot->name, name, (size_t)len) == 0) {
+            PyObject *number = PyLong_FromLongLong(seq);
+            if (number == NULL) {
+                return NULL;
+            }
+            PyObject *answer = PyTuple_New(2);
+            if (answer == NULL) {
+                Py_DECREF(number);
+                return NULL;
+            }
+            Py_INCREF(slot->value);
+            PyTuple_SET_ITEM(answer, 0, slot->value);
+            PyTuple_SET_ITEM(answer, 1, number);
+            return answer;
+        }
+        i = (i + 1) & self->mask;
+    }
+}
+
+static PyObject *
+probe_probe(ProbeObject *self, PyObject *data)
+{
+    if (PyBytes_Check(data)) {
+        return probe_read(self, (const unsigned char *)PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data));
+    }
+    Py_buffer view;
+    if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) != 0) {
+        PyErr_Clear();
+        return PyErr_Format(PyExc_TypeError, "probe takes bytes, not %.100s", Py_TYPE(data)->tp_name);
+    }
+    PyObject *answer = probe_read(self, (const unsigned char *)view.buf, view.len);
+    PyBuffer_Release(&view);
+    return answer;
+}
+
+static PyMethodDef probe_methods[] = {
+    {"probe", (PyCFunction)probe_probe, METH_O,
+     "probe(data, /)\n--\n\n"
+     "(value, sequence) for a dispatch in the gateway's own layout whose name is known, else None."},
+    {NULL, NULL, 0, NULL},
+};
+
+static Py_ssize_t
+probe_length(ProbeObject *self)
+{
+    return self->count;
+}
+
+static PySequenceMethods probe_as_sequence = {
+    .sq_length = (lenfunc)probe_length,
+};
+
+static PyTypeObject ProbeType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "rxgateway.protocol._cprobe.DispatchProbe",
+    .tp_basicsize = sizeof(ProbeObject),
+    .tp_dealloc = (destructor)probe_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "DispatchProbe(names)\n--\n\n"
+              "A snapshot of names ({raw name: value}) and a probe(data) that reads a "
+              "dispatch in the gateway's own layout in one call.",
+    .tp_traverse = (traverseproc)probe_traverse,
+    .tp_clear = (inquiry)probe_clear,
+    .tp_methods = probe_methods,
+    .tp_as_sequence = &probe_as_sequence,
+    .tp_new = probe_new,
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "rxgateway.protocol._cprobe",
+    .m_doc = "The compiled dispatch probe (optional; see rxgateway.protocol.envelope).",
+    .m_size = -1,
+};
+
+PyMODINIT_FUNC
+PyInit__cprobe(void)
+{
+    if (PyType_Ready(&ProbeType) < 0) {
+        return NULL;
+    }
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL) {
+        return NULL;
+    }
+    Py_INCREF(&ProbeType);
+    if (PyModule_AddObject(m, "DispatchProbe", (PyObject *)&ProbeType) < 0) {
+        Py_DECREF(&ProbeType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
