@@ -48,7 +48,10 @@ class CompileExtension(BuildHookInterface):  # type: ignore[type-arg]
             return
         target = f"{SOURCE.rsplit('/', 1)[0]}/{built.name}"
         if version == "editable":  # imported from the source tree: put it there
-            shutil.copy2(built, Path(self.root) / target)
+            # By rename: a process that has the old one loaded keeps its own copy.
+            placed = Path(self.root) / target
+            shutil.copy2(built, placed.with_name(placed.name + ".new"))
+            os.replace(placed.with_name(placed.name + ".new"), placed)
         else:
             build_data["force_include"][str(built)] = target
         build_data["pure_python"] = False

@@ -237,12 +237,14 @@ class Suite:
             "rxgateway_dirty": bool(_git("status", "--porcelain", "--", "rxgateway")),
             "rxgateway_snapshot": str(self.out / "snapshot"),
             "main_venv": {k: v for k, v in _main_versions().items()},
+            "compiled_probe": _compiled_probe(self.out / "snapshot"),
             "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
             "command": " ".join(["python3 dev.py bench", *sys.argv[1:]]),
         }
         say(f"python {self.env['python']} on {self.env['cpu']} x{self.env['cpus']}; {self.pin.note}")
         say(f"rxgateway {self.env['rxgateway_commit']}{' (+ uncommitted changes)' if self.env['rxgateway_dirty'] else ''}; "
-            + ", ".join(f"{k} {v}" for k, v in self.env["main_venv"].items()))  # fmt: skip
+            + ", ".join(f"{k} {v}" for k, v in self.env["main_venv"].items())
+            + f"; dispatch probe: {PROBES[self.env['compiled_probe']]}")  # fmt: skip
         if self.args.no_peers:
             self.peer_note = "peers skipped (--no-peers)"
         else:
@@ -508,7 +510,8 @@ class Suite:
             f"- machine: {env.get('cpu')} x{env.get('cpus')}, {env.get('platform')}; {env.get('pinning')}",
             f"- python {env.get('python')} (`-O` for every client); rxgateway {env.get('rxgateway_commit')}"
             + (" + uncommitted changes" if env.get("rxgateway_dirty") else ""),
-            "- rxgateway venv: " + ", ".join(f"{k} {v}" for k, v in env.get("main_venv", {}).items()),
+            "- rxgateway venv: " + ", ".join(f"{k} {v}" for k, v in env.get("main_venv", {}).items())
+            + ("" if "compiled_probe" not in env else f"; dispatch probe: {PROBES[env['compiled_probe']]}"),
             f"- {env.get('peers')}",
             "- emulator: rxgateway.emulator (zlib level 1, zstd level 1 with a 256 KiB window), one host process; "
             "every client reads the same 1,000-event pools (see benchmarks/README.md)",
@@ -598,6 +601,21 @@ def _cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or "?"
+
+
+#: How the results name the dispatch probe the drivers used.
+PROBES = {True: "compiled (rxgateway.protocol._cprobe)", False: "pure Python (no compiled module, or RXGATEWAY_NO_EXTENSIONS)"}
+
+
+def _compiled_probe(snapshot: Path) -> bool:
+    """Whether the drivers, importing ``snapshot``, read dispatches with the compiled
+    probe (``RXGATEWAY_NO_EXTENSIONS`` and a build without a compiler make it pure)."""
+    code = "from rxgateway.protocol.envelope import compiled_probe_dispatch as c; print(c is not None)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(snapshot)},
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    return done.stdout.strip() == "True"
 
 
 def _main_versions() -> dict[str, str]:

@@ -39,20 +39,25 @@ typedef struct {
     Py_ssize_t count;
 } ProbeObject;
 
+/* 1 for the bytes a name is made of, A-Z, 0-9 and _ (filled in by the module's init). */
+static unsigned char NAME_BYTE[256];
+
 static inline int
 is_name_byte(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    return NAME_BYTE[c];
 }
+
+/* FNV-1a, one byte at a time: the names are short, few and fixed. */
+#define HASH_START ((size_t)14695981039346656037ULL)
+#define HASH_STEP(h, c) (((h) ^ (c)) * (size_t)1099511628211ULL)
 
 static inline size_t
 hash_name(const unsigned char *s, Py_ssize_t len)
 {
-    /* FNV-1a: the names are short, few and fixed. */
-    size_t h = (size_t)14695981039346656037ULL;
+    size_t h = HASH_START;
     for (Py_ssize_t i = 0; i < len; i++) {
-        h ^= s[i];
-        h *= (size_t)1099511628211ULL;
+        h = HASH_STEP(h, s[i]);
     }
     return h;
 }
@@ -153,8 +158,12 @@ probe_read(ProbeObject *self, const unsigned char *p, Py_ssize_t n)
     }
     const unsigned char *name = p + HEAD_LEN;
     const unsigned char *end = p + n;
+    /* Read at most one byte past the longest name: a 65th name byte is a mismatch. */
+    const unsigned char *stop = end - name > MAX_NAME + 1 ? name + MAX_NAME + 1 : end;
     const unsigned char *q = name;
-    while (q < end && q - name <= MAX_NAME && is_name_byte(*q)) {
+    size_t hash = HASH_START;
+    while (q < stop && is_name_byte(*q)) {
+        hash = HASH_STEP(hash, *q);
         q++;
     }
     Py_ssize_t len = q - name;
@@ -175,7 +184,7 @@ probe_read(ProbeObject *self, const unsigned char *p, Py_ssize_t n)
     if (end - q < (Py_ssize_t)TAIL_LEN || memcmp(q, TAIL, TAIL_LEN) != 0) {
         Py_RETURN_NONE;
     }
-    size_t i = hash_name(name, len) & self->mask;
+    size_t i = hash & self->mask;
     for (;;) {
         Slot *slot = &self->table[i];
         if (slot->len == 0) {
@@ -259,6 +268,9 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC
 PyInit__cprobe(void)
 {
+    for (int c = 0; c < 256; c++) {
+        NAME_BYTE[c] = (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    }
     if (PyType_Ready(&ProbeType) < 0) {
         return NULL;
     }
