@@ -45,8 +45,11 @@ def package_version() -> str:
     return match.group(1)
 
 
-#: The C compiler the build would use, if this machine has one.
-HAVE_COMPILER = bool(shutil.which((sysconfig.get_config_var("CC") or "cc").split()[0]))
+#: Whether this machine can compile the extension: the C compiler the build would use,
+#: and the headers of this Python.
+HAVE_COMPILER = bool(shutil.which((sysconfig.get_config_var("CC") or "cc").split()[0])) and os.path.exists(
+    os.path.join(sysconfig.get_paths()["include"], "Python.h")
+)
 
 
 def clean_env() -> dict[str, str]:

@@ -1,8 +1,8 @@
 """The compiled dispatch probe answers exactly as the pure one, for every input.
 
 ``rxgateway.protocol._cprobe`` is optional: the build compiles it where it can
-(``hatch_build.py``). Where this machine has a C compiler and ``RXGATEWAY_NO_EXTENSIONS``
-is unset, the test environment must have it, so a build that silently stopped
+(``hatch_build.py``). Where this machine has a C compiler and Python's headers, and
+``RXGATEWAY_NO_EXTENSIONS`` is unset, the test environment must have it, so a build that silently stopped
 compiling fails here instead of making the suite quietly test the fallback only.
 Each property below compares the two on the same bytes: generated payloads, every
 prefix and single-byte change of the gateway's layout, the limits of its name and
@@ -29,7 +29,10 @@ from rxgateway.protocol.envelope import DISPATCH_HEAD, PROBED_NAMES, compiled_pr
 
 from .test_envelope import payloads
 
-HAVE_COMPILER = bool(shutil.which((sysconfig.get_config_var("CC") or "cc").split()[0]))
+#: Whether this machine can compile the extension: a C compiler and this Python's headers.
+HAVE_COMPILER = bool(shutil.which((sysconfig.get_config_var("CC") or "cc").split()[0])) and os.path.exists(
+    os.path.join(sysconfig.get_paths()["include"], "Python.h")
+)
 SWITCHED_OFF = bool(os.environ.get("RXGATEWAY_NO_EXTENSIONS"))
 
 if compiled_probe_dispatch is None:
@@ -42,7 +45,7 @@ needs_extension = pytest.mark.skipif(compiled_probe_dispatch is None, reason="th
 
 def test_the_extension_is_built_wherever_it_can_be() -> None:
     if SWITCHED_OFF or not HAVE_COMPILER:
-        pytest.skip("RXGATEWAY_NO_EXTENSIONS is set, or there is no C compiler: the fallback is what runs")
+        pytest.skip("RXGATEWAY_NO_EXTENSIONS is set, or nothing here can compile C: the fallback is what runs")
     assert compiled_probe_dispatch is not None, "a C compiler is here, yet the install did not build the extension"
 
 
