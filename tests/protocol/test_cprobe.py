@@ -2,8 +2,9 @@
 
 ``rxgateway.protocol._cprobe`` is optional: the build compiles it where it can
 (``hatch_build.py``). Where this machine has a C compiler and Python's headers, and
-``RXGATEWAY_NO_EXTENSIONS`` is unset, the test environment must have it, so a build that silently stopped
-compiling fails here instead of making the suite quietly test the fallback only.
+``RXGATEWAY_NO_EXTENSIONS`` is unset, the test environment must have it: a build that
+silently stopped compiling fails here instead of making the suite quietly test the
+fallback only.
 Each property below compares the two on the same bytes: generated payloads, every
 prefix and single-byte change of the gateway's layout, the limits of its name and
 sequence, other buffer types and wrong types.
