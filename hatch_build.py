@@ -50,8 +50,9 @@ class CompileExtension(BuildHookInterface):  # type: ignore[type-arg]
         if version == "editable":  # imported from the source tree: put it there
             # By rename: a process that has the old one loaded keeps its own copy.
             placed = Path(self.root) / target
-            shutil.copy2(built, placed.with_name(placed.name + ".new"))
-            os.replace(placed.with_name(placed.name + ".new"), placed)
+            staged = placed.with_name(placed.name + ".new")
+            shutil.copy2(built, staged)
+            os.replace(staged, placed)
         else:
             build_data["force_include"][str(built)] = target
         build_data["pure_python"] = False

@@ -47,7 +47,7 @@ from reactivex import abc
 from reactivex.disposable import CompositeDisposable, Disposable
 
 from ..errors import BusError, CommandsNotSentError, GatewayError
-from ..protocol.envelope import compiled_probe_dispatch, event_bit, probe_dispatch, read_envelope
+from ..protocol.envelope import dispatch_probe, event_bit, read_envelope
 from ..protocol.event_type import EventTypeFlags
 from ..protocol.shard_id import ShardId
 from .broker import Broker
@@ -74,8 +74,6 @@ RETRY_FIRST: Final = 0.1
 RETRY_CAP: Final = 5.0
 _DISPATCHES = int(EventTypeFlags.DISPATCHES)
 _READY = "READY"
-#: The dispatch probe of the receive path: compiled where the optional extension was built.
-_probe = compiled_probe_dispatch or probe_dispatch
 
 Report = Callable[[GatewayError], None]
 
@@ -176,7 +174,7 @@ class Publisher:
     def _sink(self, shard: ShardId, _time_ns: int, payload: bytes) -> None:
         """A payload a shard accepted: queue it if it is a wanted dispatch. The hot
         path: one anchored match for the head, no JSON parse."""
-        probed = _probe(payload)
+        probed = dispatch_probe(payload)
         if probed is not None:
             (name, bit), sequence = probed
         else:

@@ -77,14 +77,7 @@ from ..errors import (
 )
 from ..protocol.close import CloseAction, CloseCode, CloseFrame, close_action
 from ..protocol.commands import Identify, Resume
-from ..protocol.envelope import (
-    PROBED_NAMES,
-    compiled_probe_dispatch,
-    event_bit,
-    parse_payload,
-    probe_dispatch,
-    read_envelope,
-)
+from ..protocol.envelope import PROBED_NAMES, dispatch_probe, event_bit, parse_payload, read_envelope
 from ..protocol.event_type import EventTypeFlags
 from ..protocol.opcode import API_VERSION, OpCode
 from ..protocol.shard_id import ShardId
@@ -141,9 +134,6 @@ _OP_HEARTBEAT_ACK = int(OpCode.HEARTBEAT_ACK)
 _ACK_PAYLOAD = b'{"t":null,"s":null,"op":11,"d":null}'
 
 _loads = orjson.loads
-#: The dispatch probe: compiled where the optional extension was built (one C call),
-#: else the pure function; both answer alike.
-_probe = compiled_probe_dispatch or probe_dispatch
 #: The names :meth:`ShardMachine.on_message` answers itself (READY and RESUMED are not).
 _LANE_NAMES = frozenset(name for name, _ in PROBED_NAMES.values())
 _ALL_DISPATCHES = int(EventTypeFlags.DISPATCHES)
@@ -434,7 +424,7 @@ class ShardMachine:
                         self.tap(payload)
                     return seq, name, parsed.get("d")
         else:  # the gateway's own layout, read without a parse: this runs for every frame.
-            probed = _probe(payload)
+            probed = dispatch_probe(payload)
             if probed is not None:
                 known, seq = probed
                 last = self._sequence

@@ -88,6 +88,7 @@ __all__ = [
     "MAX_FAST_DIGITS",
     "Envelope",
     "compiled_probe_dispatch",
+    "dispatch_probe",
     "event_bit",
     "parse_payload",
     "probe_dispatch",
@@ -203,8 +204,8 @@ def probe_dispatch(data: bytes) -> tuple[tuple[str, int], int] | None:
     tokens forward from the first byte, a name without escapes), under the same
     contract, and costs about a third of :func:`read_envelope`: what the receive path
     wants for the frames nobody asked for. The receive path
-    (:meth:`~rxgateway.machine.ShardMachine.on_message`) calls its compiled twin,
-    :data:`compiled_probe_dispatch`, where there is one.
+    (:meth:`~rxgateway.machine.ShardMachine.on_message`) calls :data:`dispatch_probe`:
+    its compiled twin, :data:`compiled_probe_dispatch`, where there is one.
 
     Example::
 
@@ -244,10 +245,13 @@ def _compile_probe() -> Callable[[bytes], tuple[tuple[str, int], int] | None] | 
 #:
 #: Example::
 #:
-#:     >>> probe = compiled_probe_dispatch or probe_dispatch
-#:     >>> probe(b'{"t":"MESSAGE_CREATE","s":42,"op":0,"d":{}}')[1]
+#:     >>> dispatch_probe(b'{"t":"MESSAGE_CREATE","s":42,"op":0,"d":{}}')[1]
 #:     42
 compiled_probe_dispatch: Callable[[bytes], tuple[tuple[str, int], int] | None] | None = _compile_probe()
+#: The probe the receive path (:meth:`~rxgateway.machine.ShardMachine.on_message`) and
+#: the bus publisher call: :data:`compiled_probe_dispatch` where there is one, else
+#: :func:`probe_dispatch`. Chosen once, here, when this module is imported.
+dispatch_probe: Callable[[bytes], tuple[tuple[str, int], int] | None] = compiled_probe_dispatch or probe_dispatch
 
 
 def read_envelope(data: bytes | bytearray | memoryview | str) -> Envelope:

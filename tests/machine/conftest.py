@@ -25,9 +25,9 @@ if compiled_probe_dispatch is not None:
 def dispatch_probe(request: pytest.FixtureRequest) -> Iterator[str]:
     """The machine module's probe set to each of :data:`PROBES` in turn (module scope:
     hypothesis's tests keep working; restored afterwards)."""
-    saved = shard_machine._probe
-    shard_machine._probe = PROBES[request.param]
+    saved = shard_machine.dispatch_probe
+    shard_machine.dispatch_probe = PROBES[request.param]
     try:
         yield request.param
     finally:
-        shard_machine._probe = saved
+        shard_machine.dispatch_probe = saved

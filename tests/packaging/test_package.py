@@ -20,15 +20,15 @@ import email.parser
 import importlib.util
 import os
 import re
-import shutil
 import subprocess
 import sys
-import sysconfig
 import tarfile
 import zipfile
 from pathlib import Path
 
 import pytest
+
+from ..build_support import HAVE_COMPILER
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Generous bounds for a loaded machine: the build takes ~1 s, the install ~5 s.
@@ -43,13 +43,6 @@ def package_version() -> str:
     match = re.search(r'^__version__ = "([^"]+)"$', (ROOT / "rxgateway" / "version.py").read_text(), re.M)
     assert match, "rxgateway/version.py has no __version__ line"
     return match.group(1)
-
-
-#: Whether this machine can compile the extension: the C compiler the build would use,
-#: and the headers of this Python.
-HAVE_COMPILER = bool(shutil.which((sysconfig.get_config_var("CC") or "cc").split()[0])) and os.path.exists(
-    os.path.join(sysconfig.get_paths()["include"], "Python.h")
-)
 
 
 def clean_env() -> dict[str, str]:

@@ -15,10 +15,8 @@ from __future__ import annotations
 import gc
 import os
 import re
-import shutil
 import subprocess
 import sys
-import sysconfig
 from typing import Any
 
 import pytest
@@ -28,12 +26,9 @@ from hypothesis import strategies as st
 from rxgateway.protocol import envelope
 from rxgateway.protocol.envelope import DISPATCH_HEAD, PROBED_NAMES, compiled_probe_dispatch, probe_dispatch
 
+from ..build_support import HAVE_COMPILER
 from .test_envelope import payloads
 
-#: Whether this machine can compile the extension: a C compiler and this Python's headers.
-HAVE_COMPILER = bool(shutil.which((sysconfig.get_config_var("CC") or "cc").split()[0])) and os.path.exists(
-    os.path.join(sysconfig.get_paths()["include"], "Python.h")
-)
 SWITCHED_OFF = bool(os.environ.get("RXGATEWAY_NO_EXTENSIONS"))
 
 if compiled_probe_dispatch is None:
@@ -212,10 +207,13 @@ def test_the_environment_switch(switch: str) -> None:
     assert done.stdout.strip() == str(expected)
 
 
-def test_the_machine_uses_the_compiled_probe_where_there_is_one() -> None:
+def test_the_receive_path_and_the_publisher_use_the_compiled_probe_where_there_is_one() -> None:
+    from rxgateway.bus import publisher
     from rxgateway.machine import shard_machine
 
-    assert shard_machine._probe is (compiled_probe_dispatch or probe_dispatch)
+    expected = compiled_probe_dispatch or probe_dispatch
+    assert envelope.dispatch_probe is expected
+    assert shard_machine.dispatch_probe is expected and publisher.dispatch_probe is expected
 
 
 def test_the_c_source_reads_the_same_head_as_the_pattern() -> None:
