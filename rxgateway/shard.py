@@ -39,7 +39,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import math
 import time
 import weakref
 from collections.abc import Callable
@@ -85,7 +84,7 @@ from .sender import ShardSender
 from .store.session_store import SessionRecord, SessionStore
 from .stream import EventStream
 
-__all__ = ["CLOSE_TIMEOUT", "TIMER_SLOT_MAX", "TIMER_SLOT_SHARE", "EventStream", "FrameSink", "Shard", "ShardSender", "timer_slot"]
+__all__ = ["CLOSE_TIMEOUT", "EventStream", "FrameSink", "Shard", "ShardSender"]
 
 log = logging.getLogger("rxgateway.shard")
 
@@ -110,21 +109,15 @@ FrameSink = Callable[[ShardId, int, bytes], None]
 STORE_TIMEOUT = 10.0
 #: What the store writer does next: save a record, or delete the shard's record.
 _DELETE = "delete"
-#: The driver's timer fires on a grid shared by every shard of the process, in slots
-#: of this share of the heartbeat interval (see :func:`timer_slot`): a beat is never
-#: more than 2 % of the interval late, and the beats of all the shards that fall in
-#: one slot go out in one pass of the event loop.
-TIMER_SLOT_SHARE = 0.02
-#: The widest slot, in seconds, whatever the interval.
-TIMER_SLOT_MAX = 0.25
 
 
 class _SharedTimers:
     """The shards' timers on one event loop: one loop timer per distinct fire time,
     however many shards wait for it.
 
-    With :func:`timer_slot`'s grid, a thousand idle shards have a few dozen distinct
-    fire times: the loop's heap holds those, not a timer per shard, so re-arming a
+    The machine puts heartbeats on a grid of phases (:mod:`rxgateway.machine.heartbeat`),
+    so a thousand idle shards have a handful of distinct fire times: the loop's heap
+    holds those, not a timer per shard, and wakes once for each. Re-arming a
     shard's timer (about once per heartbeat) is two dict operations instead of a heap
     push whose comparisons are Python calls (measured: 14 of the ~170 Python calls an
     idle shard made per beat, plus as many ``isinstance``). A slot whose shards all
@@ -196,9 +189,7 @@ class Shard(FusedSubscribe[Event]):
         self._conn_task: asyncio.Task[None] | None = None
         self._identify_task: asyncio.Task[None] | None = None
         self._finish_task: asyncio.Task[None] | None = None
-        #: The loop time the shard's timer is armed for (in :class:`_SharedTimers`), and
-        #: the machine deadline it serves.
-        self._timer: float | None = None
+        #: The machine deadline the shard's timer is armed for (in :class:`_SharedTimers`).
         self._timer_at: float | None = None
         self._timers: _SharedTimers | None = None
         self._timer_callback = self._on_timer
@@ -580,23 +571,20 @@ class Shard(FusedSubscribe[Event]):
         if deadline == self._timer_at:
             return
         self._disarm_timer()
-        self._timer_at = deadline
         loop = self._loop
         if deadline is not None and loop is not None:
             timers = self._timers
             if timers is None:
                 timers = self._timers = _SharedTimers.of(loop)
-            at = timer_slot(deadline, loop.time(), self._machine.heartbeat_interval)
-            timers.add(loop, at, self._timer_callback)
-            self._timer = at
+            timers.add(loop, deadline, self._timer_callback)
+            self._timer_at = deadline
 
     def _disarm_timer(self) -> None:
-        if self._timer is not None and self._timers is not None:
-            self._timers.discard(self._timer, self._timer_callback)
-        self._timer = None
+        if self._timer_at is not None and self._timers is not None:
+            self._timers.discard(self._timer_at, self._timer_callback)
+        self._timer_at = None
 
     def _on_timer(self) -> None:
-        self._timer = None
         self._timer_at = None
         assert self._loop is not None
         self._feed(self._machine.on_timeout(self._loop.time()))
@@ -908,36 +896,6 @@ def exit_frame(config: Config, exc_type: object) -> CloseFrame:
     if exc_type is not None and config.session_store is not None:
         return CloseFrame.RESUME
     return CloseFrame.NORMAL
-
-
-def timer_slot(deadline: float, now: float, heartbeat_interval: float | None) -> float:
-    """When the driver's timer fires for the machine's ``deadline``: on a connection
-    that heartbeats, a deadline more than one slot ahead is moved later to the end of
-    its slot on a grid shared by every shard of the process (slots of
-    :data:`TIMER_SLOT_SHARE` x interval, at most :data:`TIMER_SLOT_MAX` s, counted from
-    the loop clock's zero). Beats stay jittered and one interval apart on average;
-    each is at most one slot late, well within the gateway's tolerance (GATEWAY.md
-    §3.3). What it buys: with thousands of idle shards the loop wakes once per slot
-    for all the beats due in it, not once per beat (and their ACKs come back
-    together), which is most of what an idle shard costs. A deadline closer than
-    one slot (a reconnect, a held command) and a shard with no heartbeat interval
-    yet keep the exact time.
-
-    Example::
-
-        >>> timer_slot(100.003, 90.0, 2.0)   # slots of 0.04 s: the end of this one
-        100.04
-        >>> timer_slot(100.003, 100.0, 2.0)  # due within a slot: exact
-        100.003
-        >>> timer_slot(100.003, 90.0, None)
-        100.003
-    """
-    if heartbeat_interval is None or heartbeat_interval <= 0:
-        return deadline
-    slot = min(heartbeat_interval * TIMER_SLOT_SHARE, TIMER_SLOT_MAX)
-    if deadline - now <= slot:
-        return deadline
-    return round(math.ceil(deadline / slot) * slot, 9)
 
 
 def _retrieve(task: asyncio.Task[Any]) -> None:

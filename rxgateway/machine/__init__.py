@@ -2,6 +2,7 @@
 backoff and inflaters. Nothing here touches a socket, a task or a clock."""
 
 from .backoff import BACKOFF_CAP, backoff_delay, invalid_session_delay
+from .heartbeat import HEARTBEAT_PHASES, beat_time
 from .inflate import COMPRESSIONS, Inflater, ZlibStreamInflater, ZstdStreamInflater, make_inflater
 from .latency import Latency
 from .outputs import (
@@ -29,6 +30,7 @@ from .state import ShardState, StateKind
 __all__ = [
     "BACKOFF_CAP",
     "COMPRESSIONS",
+    "HEARTBEAT_PHASES",
     "HELLO_TIMEOUT",
     "MAX_PAYLOAD_BYTES",
     "PHASE_MOVES",
@@ -57,5 +59,6 @@ __all__ = [
     "ZlibStreamInflater",
     "ZstdStreamInflater",
     "backoff_delay",
+    "beat_time",
     "invalid_session_delay",
 ]

@@ -18,7 +18,8 @@ The receive loop calls :meth:`ShardMachine.on_message`, which answers the common
 tuple, and everything else with the same list of outputs as :meth:`ShardMachine.on_frame`.
 
 Theory of operation. A connection's life is: ``Connect`` → ``on_connected`` →
-Hello (op 10) arrives → heartbeat timer armed at ``interval × U[0,1)`` → Resume is
+Hello (op 10) arrives → heartbeat timer armed at ``interval × U[0,1)``, moved to the
+phase grid of :mod:`.heartbeat` → Resume is
 sent (a session exists) or an identify permit is requested from the queue and
 Identify sent when granted → READY or RESUMED makes the shard Active → user
 commands flow → the connection ends (``on_closed``), and the machine decides, from
@@ -82,6 +83,7 @@ from ..protocol.event_type import EventTypeFlags
 from ..protocol.opcode import API_VERSION, OpCode
 from ..protocol.shard_id import ShardId
 from .backoff import backoff_delay, invalid_session_delay
+from .heartbeat import beat_time
 from .inflate import Inflater, ZstdStreamInflater, make_inflater, zstd_error
 from .latency import Latency
 from .phase import PHASE_MOVES, RECEIVING, WITH_SOCKET, Phase
@@ -638,12 +640,9 @@ class ShardMachine:
                 return out
             interval = self._heartbeat_interval
             assert interval is not None
-            following = self._heartbeat_at + interval
-            if following <= now:
-                # Overdue (the loop stalled past a whole interval): this beat's ACK gets
-                # the usual interval, not the moment left until a deadline already past.
-                following = now + interval
-            self._heartbeat_at = following
+            # The last point of the grid within one interval of this beat: the next of
+            # the same phase, or after a stall, the one closest to a whole interval.
+            self._heartbeat_at = beat_time(now + interval, now, interval)
             out.append(self._heartbeat(now))
         if self._identify_retry_at is not None and now >= self._identify_retry_at:
             self._identify_retry_at = None
@@ -710,7 +709,7 @@ class ShardMachine:
         self._hello_by = None
         interval = interval_ms / 1000.0
         self._heartbeat_interval = interval
-        self._heartbeat_at = now + interval * self._rng()
+        self._heartbeat_at = beat_time(now + interval * self._rng(), now, interval)
         self._awaiting_ack = False
         self._latency = Latency()
         self._ratelimiter = CommandRatelimiter(interval) if self.config.ratelimit_messages else None

@@ -246,15 +246,18 @@ def test_user_close_resume_keeps_session_for_persistence() -> None:
 def test_zombie_drops_socket_keeps_session_and_resumes() -> None:
     m = make(rng=0.0)
     active(m, interval_ms=1000)
-    out = m.on_timeout(0.0)  # first beat at interval * 0.0
+    # A jitter of 0 is now, which is not later than now: the next point of the
+    # phase grid, an eighth of the interval on.
+    assert m.deadline == 0.125
+    out = m.on_timeout(0.125)
     assert sent(out, "heartbeat") == [{"op": 1, "d": 1}]
-    assert m.deadline == 1.0
-    out = m.on_timeout(1.0)  # no ACK came: zombie
+    assert m.deadline == 1.125
+    out = m.on_timeout(1.125)  # no ACK came: zombie
     assert of(out, Drop) and not of(out, Send)
     assert of(out, Closed) == [Closed(None, "no heartbeat ACK since the last beat", "client")]
     assert m.session is not None
-    m.on_closed(1.0, None)
-    assert reconnect_url(m, 1.0).startswith(RESUME)
+    m.on_closed(1.125, None)
+    assert reconnect_url(m, 1.125).startswith(RESUME)
 
 
 def test_decompression_error_closes_4000_reports_and_resumes() -> None:
@@ -271,8 +274,8 @@ def test_decompression_error_closes_4000_reports_and_resumes() -> None:
     out = m.on_frame(1.0, b"\xff\xfe garbage \x00\x00\xff\xff")
     assert of(out, ReceiveError) and of(out, Close)[0].code == 4000
     assert m.session is not None
-    m.on_closed(1.0, None)
-    assert reconnect_url(m, 1.0).startswith(RESUME)
+    m.on_closed(1.125, None)
+    assert reconnect_url(m, 1.125).startswith(RESUME)
 
 
 @pytest.mark.parametrize(
@@ -330,14 +333,16 @@ def test_rate_limited_close_backs_off_first() -> None:
 # ------------------------------------------------------------ heartbeats
 
 
-@pytest.mark.parametrize("rng", [0.0, 0.25, 0.999])
-def test_first_heartbeat_is_jittered_then_every_interval(rng: float) -> None:
+@pytest.mark.parametrize(("rng", "expected"), [(0.0, 0.25), (0.25, 0.5), (0.6, 1.0), (0.999, 1.75)])
+def test_first_heartbeat_is_jittered_then_every_interval(rng: float, expected: float) -> None:
+    # The jittered time moved to the phase grid (eighths of the interval): the point
+    # at or before it, or the next one if that is not later than now.
     m = make(rng=rng)
     m.start(0.0)
     m.on_connected(0.0)
     m.on_frame(0.0, hello(2000))
     first = m.deadline
-    assert first is not None and 0.0 <= first < 2.0 and first == pytest.approx(2.0 * rng)
+    assert first == expected
     out = m.on_timeout(first)
     assert sent(out, "heartbeat") == [{"op": 1, "d": None}]  # no sequence yet
     m.on_frame(first + 0.01, payload(11))
@@ -540,7 +545,8 @@ def test_heartbeat_carries_the_last_sequence() -> None:
     m = make(rng=0.0)
     active(m)
     m.on_frame(0.0, dispatch(2))
-    assert sent(m.on_timeout(0.0), "heartbeat") == [{"op": 1, "d": 2}]
+    assert m.deadline is not None
+    assert sent(m.on_timeout(m.deadline), "heartbeat") == [{"op": 1, "d": 2}]
 
 
 def test_unknown_opcode_is_reported_not_fatal() -> None:

@@ -1,0 +1,55 @@
+"""When a shard beats: on a grid of phases shared by every shard that reads the same clock.
+
+GATEWAY.md §3.3 asks for a first heartbeat after a random share of the interval and
+then one every interval. Where each beat falls within the interval is free: the
+jitter only spreads connections' first beats. An idle shard's cost is mostly the
+event loop waking up for it (once for the beat, once for its ACK), so the machine
+puts every beat on one of :data:`HEARTBEAT_PHASES` points per interval, counted from
+the clock's zero. A process's shards then beat in a few groups per interval, each
+woken once, however many shards there are.
+
+The jittered first beat moves earlier, to the grid point before it (beating early is
+allowed; late is not). Were that point already past, it moves to the next one instead,
+which is still within one interval of the Hello. Each later beat is the last point
+within one interval of the beat before it: the next of the same phase, exactly one
+interval on, when the loop was on time.
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["HEARTBEAT_PHASES", "beat_time"]
+
+#: Points per heartbeat interval a beat may fall on: at Discord's 41.25 s, one every
+#: 5.16 s. With 8, 64 idle shards cost a third of the CPU they cost with beats spread
+#: over the interval (benchmarks/RESULTS.md, "idle shards").
+HEARTBEAT_PHASES = 8
+
+#: A time this close below a point (in steps) is on it: ``(k + 8) * step`` computed in
+#: floating point may land a hair short of point ``k + 8``.
+_ON_POINT = 1e-6
+
+
+def beat_time(at: float, after: float, interval: float) -> float:
+    """The grid point at or before ``at`` for beats ``interval`` seconds apart, or the
+    next one if that is not later than ``after`` (the time now).
+
+    ``at`` between ``after`` and ``after + interval`` gives a time in
+    ``(after, after + interval]``; points are computed the same way for every shard, so
+    shards in one phase get equal times (one timer between them).
+
+    Example::
+
+        >>> beat_time(103.9, 100.0, 8.0)   # points every 1 s: the one before
+        103.0
+        >>> beat_time(100.4, 100.0, 8.0)   # 100.0 is not later than now: the next
+        101.0
+        >>> beat_time(118.0, 100.0, 8.0)   # on a point already
+        118.0
+    """
+    step = interval / HEARTBEAT_PHASES
+    point = math.floor(at / step + _ON_POINT)
+    if point * step <= after:
+        point += 1
+    return point * step
