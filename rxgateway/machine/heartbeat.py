@@ -22,9 +22,11 @@ import math
 __all__ = ["HEARTBEAT_PHASES", "beat_time"]
 
 #: Points per heartbeat interval a beat may fall on: at Discord's 41.25 s, one every
-#: 5.16 s. With 8, 64 idle shards cost a third of the CPU they cost with beats spread
-#: over the interval (benchmarks/RESULTS.md, "idle shards").
-HEARTBEAT_PHASES = 8
+#: 10.3 s. Idle CPU, 512 shards at 2 s beats, two runs each (benchmarks/RESULTS.md):
+#: 8 points 0.0173-0.0181 cores, 4 points 0.0140-0.0145, 2 points 0.0130-0.0133, and
+#: beats spread over the interval 0.03. Fewer points mean larger groups; the driver
+#: sends a group in batches, so frames arriving meanwhile wait for one batch.
+HEARTBEAT_PHASES = 4
 
 #: A time this close below a point (in steps) is on it: ``(k + 8) * step`` computed in
 #: floating point may land a hair short of point ``k + 8``.

@@ -182,7 +182,7 @@ def test_an_overdue_heartbeat_gives_its_ack_most_of_an_interval() -> None:
     out = m.on_timeout(late)
     assert sent(out, "heartbeat")
     # The next beat is the last point of the phase grid within one interval: never
-    # later than that after this beat, and the ACK has all but an eighth of it.
+    # later than that after this beat, and the ACK has all of it but one step.
     step = interval / HEARTBEAT_PHASES
     assert m.deadline is not None and late + interval - step < m.deadline <= late + interval
     # The ACK arrives a healthy 0.2 s later, and the connection stays.

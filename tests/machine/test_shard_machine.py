@@ -17,6 +17,7 @@ from rxgateway.config import Config
 from rxgateway.errors import AuthenticationError, DisallowedIntentsError, FatalCloseError, PayloadTooLargeError
 from rxgateway.errors import ShardClosedError
 from rxgateway.machine import (
+    HEARTBEAT_PHASES,
     HELLO_TIMEOUT,
     CancelIdentify,
     Close,
@@ -247,17 +248,18 @@ def test_zombie_drops_socket_keeps_session_and_resumes() -> None:
     m = make(rng=0.0)
     active(m, interval_ms=1000)
     # A jitter of 0 is now, which is not later than now: the next point of the
-    # phase grid, an eighth of the interval on.
-    assert m.deadline == 0.125
-    out = m.on_timeout(0.125)
+    # phase grid, one step (a HEARTBEAT_PHASES-th of the interval) on.
+    step = 1.0 / HEARTBEAT_PHASES
+    assert m.deadline == step
+    out = m.on_timeout(step)
     assert sent(out, "heartbeat") == [{"op": 1, "d": 1}]
-    assert m.deadline == 1.125
-    out = m.on_timeout(1.125)  # no ACK came: zombie
+    assert m.deadline == 1.0 + step
+    out = m.on_timeout(1.0 + step)  # no ACK came: zombie
     assert of(out, Drop) and not of(out, Send)
     assert of(out, Closed) == [Closed(None, "no heartbeat ACK since the last beat", "client")]
     assert m.session is not None
-    m.on_closed(1.125, None)
-    assert reconnect_url(m, 1.125).startswith(RESUME)
+    m.on_closed(1.0 + step, None)
+    assert reconnect_url(m, 1.0 + step).startswith(RESUME)
 
 
 def test_decompression_error_closes_4000_reports_and_resumes() -> None:
@@ -274,8 +276,8 @@ def test_decompression_error_closes_4000_reports_and_resumes() -> None:
     out = m.on_frame(1.0, b"\xff\xfe garbage \x00\x00\xff\xff")
     assert of(out, ReceiveError) and of(out, Close)[0].code == 4000
     assert m.session is not None
-    m.on_closed(1.125, None)
-    assert reconnect_url(m, 1.125).startswith(RESUME)
+    m.on_closed(1.0, None)
+    assert reconnect_url(m, 1.0).startswith(RESUME)
 
 
 @pytest.mark.parametrize(
@@ -333,10 +335,13 @@ def test_rate_limited_close_backs_off_first() -> None:
 # ------------------------------------------------------------ heartbeats
 
 
-@pytest.mark.parametrize(("rng", "expected"), [(0.0, 0.25), (0.25, 0.5), (0.6, 1.0), (0.999, 1.75)])
+STEP = 2.0 / HEARTBEAT_PHASES  # the phase grid's step at a 2 s interval
+
+
+@pytest.mark.parametrize(("rng", "expected"), [(0.0, STEP), (0.25, 0.5), (0.6, 1.0), (0.999, 2.0 - STEP)])
 def test_first_heartbeat_is_jittered_then_every_interval(rng: float, expected: float) -> None:
-    # The jittered time moved to the phase grid (eighths of the interval): the point
-    # at or before it, or the next one if that is not later than now.
+    # The jittered time moved to the phase grid: the point at or before it, or the
+    # next one if that is not later than now.
     m = make(rng=rng)
     m.start(0.0)
     m.on_connected(0.0)
