@@ -9,8 +9,9 @@ the clock's zero. A process's shards then beat in a few groups per interval, eac
 woken once, however many shards there are.
 
 The jittered first beat moves earlier, to the grid point before it (beating early is
-allowed; late is not). Were that point already past, it moves to the next one instead,
-which is still within one interval of the Hello. Each later beat is the last point
+allowed; late is not). Were that point already past, it moves one interval on, to the
+same phase, which is still within one interval of the Hello: so shards whose Hellos
+came together still spread evenly over the phases. Each later beat is the last point
 within one interval of the beat before it: the next of the same phase, exactly one
 interval on, when the loop was on time.
 """
@@ -35,7 +36,7 @@ _ON_POINT = 1e-6
 
 def beat_time(at: float, after: float, interval: float) -> float:
     """The grid point at or before ``at`` for beats ``interval`` seconds apart, or the
-    next one if that is not later than ``after`` (the time now).
+    point one interval after it if that is not later than ``after`` (the time now).
 
     ``at`` between ``after`` and ``after + interval`` gives a time in
     ``(after, after + interval]``; points are computed the same way for every shard, so
@@ -43,15 +44,15 @@ def beat_time(at: float, after: float, interval: float) -> float:
 
     Example::
 
-        >>> beat_time(103.9, 100.0, 8.0)   # points every 1 s: the one before
-        103.0
-        >>> beat_time(100.4, 100.0, 8.0)   # 100.0 is not later than now: the next
-        101.0
+        >>> beat_time(103.9, 100.0, 8.0)   # points every 2 s: the one before
+        102.0
+        >>> beat_time(101.4, 100.0, 8.0)   # 100.0 is not later than now: one interval on
+        108.0
         >>> beat_time(118.0, 100.0, 8.0)   # on a point already
         118.0
     """
     step = interval / HEARTBEAT_PHASES
     point = math.floor(at / step + _ON_POINT)
     if point * step <= after:
-        point += 1
+        point += HEARTBEAT_PHASES
     return point * step

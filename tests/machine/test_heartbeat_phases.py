@@ -33,8 +33,9 @@ def test_a_beat_is_on_the_grid_within_one_interval_of_now(now: float, share: flo
     assert on_grid(t, interval)
     if t <= at:  # moved earlier: to the point at or before ``at``
         assert at - t < step + 1e-6 * step
-    else:  # that point was not later than now: the next one
-        assert t - now <= step * (1 + 1e-6)
+    else:  # that point was not later than now: the same phase one interval on
+        assert t - interval <= now * (1 + 1e-12) + 1e-9
+        assert at - (t - interval) < step * (1 + 1e-6)
 
 
 @given(nows, intervals, st.integers(min_value=1, max_value=200))
@@ -96,6 +97,26 @@ def test_many_shards_beat_on_at_most_the_grid_s_points() -> None:
         deadlines = {m.deadline for m in machines}
         assert len(deadlines) <= HEARTBEAT_PHASES
         assert all(d is not None and on_grid(d, interval) for d in deadlines)
+
+
+def test_shards_whose_hellos_came_together_spread_evenly_over_the_phases() -> None:
+    # Every Hello at the same instant, just after a point of the grid: the jittered
+    # beats that fall before now move a whole interval on, keeping their phase, so
+    # each phase gets about a quarter (not half of them in the next phase).
+    interval, count = 41.25, 4000
+    step = interval / HEARTBEAT_PHASES
+    hello_at = 100 * step + 0.001
+    draw = random.Random(11)
+    phases: dict[int, int] = {}
+    for _ in range(count):
+        m = make(draw.random())
+        opened(m, hello_at, 41_250)
+        assert m.deadline is not None and hello_at < m.deadline <= hello_at + interval
+        phase = round(m.deadline / step) % HEARTBEAT_PHASES
+        phases[phase] = phases.get(phase, 0) + 1
+    share = count / HEARTBEAT_PHASES
+    assert len(phases) == HEARTBEAT_PHASES
+    assert all(abs(n - share) < 0.15 * share for n in phases.values()), phases
 
 
 def test_beats_stay_one_interval_apart_and_the_first_within_one_of_hello() -> None:

@@ -247,19 +247,18 @@ def test_user_close_resume_keeps_session_for_persistence() -> None:
 def test_zombie_drops_socket_keeps_session_and_resumes() -> None:
     m = make(rng=0.0)
     active(m, interval_ms=1000)
-    # A jitter of 0 is now, which is not later than now: the next point of the
-    # phase grid, one step (a HEARTBEAT_PHASES-th of the interval) on.
-    step = 1.0 / HEARTBEAT_PHASES
-    assert m.deadline == step
-    out = m.on_timeout(step)
+    # A jitter of 0 is now, which is not later than now: the same point of the
+    # phase grid one interval on.
+    assert m.deadline == 1.0
+    out = m.on_timeout(1.0)
     assert sent(out, "heartbeat") == [{"op": 1, "d": 1}]
-    assert m.deadline == 1.0 + step
-    out = m.on_timeout(1.0 + step)  # no ACK came: zombie
+    assert m.deadline == 2.0
+    out = m.on_timeout(2.0)  # no ACK came: zombie
     assert of(out, Drop) and not of(out, Send)
     assert of(out, Closed) == [Closed(None, "no heartbeat ACK since the last beat", "client")]
     assert m.session is not None
-    m.on_closed(1.0 + step, None)
-    assert reconnect_url(m, 1.0 + step).startswith(RESUME)
+    m.on_closed(2.0, None)
+    assert reconnect_url(m, 2.0).startswith(RESUME)
 
 
 def test_decompression_error_closes_4000_reports_and_resumes() -> None:
@@ -338,10 +337,10 @@ def test_rate_limited_close_backs_off_first() -> None:
 STEP = 2.0 / HEARTBEAT_PHASES  # the phase grid's step at a 2 s interval
 
 
-@pytest.mark.parametrize(("rng", "expected"), [(0.0, STEP), (0.25, 0.5), (0.6, 1.0), (0.999, 2.0 - STEP)])
+@pytest.mark.parametrize(("rng", "expected"), [(0.0, 2.0), (0.25, 0.5), (0.6, 1.0), (0.999, 2.0 - STEP)])
 def test_first_heartbeat_is_jittered_then_every_interval(rng: float, expected: float) -> None:
-    # The jittered time moved to the phase grid: the point at or before it, or the
-    # next one if that is not later than now.
+    # The jittered time moved to the phase grid: the point at or before it, or that
+    # point one interval on if it is not later than now.
     m = make(rng=rng)
     m.start(0.0)
     m.on_connected(0.0)
