@@ -254,14 +254,12 @@ def scale_targets(results: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
         # Idle CPU is compared where hikari held its shards: a run that reconnects is
         # not idle (its storms of Identify and READY are counted in its CPU).
         counts = sorted({n for (c, cp, n) in groups if c == "hikari" and cp == comp}, reverse=True)
-        for shards in counts:
-            if not held("hikari", comp, shards):
-                continue
+        shards = next((n for n in counts if held("hikari", comp, n)), None)
+        if shards is not None:
             rx, hk = median("rxgateway", comp, "idle_cpu_cores", shards), median("hikari", comp, "idle_cpu_cores", shards)
             if rx is not None and hk:
                 rows.append((f"{shards:,} shards {comp}: idle CPU <= hikari's (median; the most shards hikari held without a reconnect)",
                              f"{rx:.4f} vs {hk:.4f} cores = {rx / hk:.2f}x", _verdict(rx <= hk)))  # fmt: skip
-            break
     return rows
 
 

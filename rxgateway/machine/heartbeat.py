@@ -29,8 +29,9 @@ __all__ = ["HEARTBEAT_PHASES", "beat_time"]
 #: sends a group in batches, so frames arriving meanwhile wait for one batch.
 HEARTBEAT_PHASES = 4
 
-#: A time this close below a point (in steps) is on it: ``(k + 8) * step`` computed in
-#: floating point may land a hair short of point ``k + 8``.
+#: A time this close below a point (in steps) is on it: point ``k``'s time plus an
+#: interval, computed in floating point, may land a hair short of point
+#: ``k + HEARTBEAT_PHASES``.
 _ON_POINT = 1e-6
 
 
