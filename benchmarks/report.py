@@ -258,13 +258,16 @@ def scale_targets(results: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
         if shards is not None:
             rx, hk = median("rxgateway", comp, "idle_cpu_cores", shards), median("hikari", comp, "idle_cpu_cores", shards)
             if rx is not None and hk:
-                rows.append((f"{shards:,} shards {comp}: idle CPU <= hikari's (median; the most shards hikari held without a reconnect)",
-                             f"{rx:.4f} vs {hk:.4f} cores = {rx / hk:.2f}x", _verdict(rx <= hk)))  # fmt: skip
+                ratios = _round_ratios(groups[("rxgateway", comp, shards)], groups[("hikari", comp, shards)], "idle_cpu_cores")
+                figure, verdict = _paired_verdict(ratios, rx, hk, 1.0)
+                rows.append((f"{shards:,} shards {comp}: idle CPU <= hikari's (the most shards hikari held without a reconnect)",
+                             f"{rx:.4f} vs {hk:.4f} cores; {figure}", verdict))  # fmt: skip
     return rows
 
 
 LATENCY_HEADER = ["client", "level", "loop", "rate ev/s", "runs", "received", "p50 ms", "p99 ms [min-max]",
-                  "p99.9 ms", "max ms", "client CPU µs/ev", "machine busy cores"]  # fmt: skip
+                  "p99.9 ms", "max ms", "stalls > 2 ms", "longest stall ms", "steal cores",
+                  "client CPU µs/ev", "machine busy cores"]  # fmt: skip
 
 
 def _latency_groups(results: list[dict[str, Any]]) -> dict[tuple[str, str, str], list[dict[str, Any]]]:
@@ -272,6 +275,24 @@ def _latency_groups(results: list[dict[str, Any]]) -> dict[tuple[str, str, str],
     for r in results:
         groups.setdefault((r["client"], r["level"], r.get("loop", "asyncio")), []).append(r)
     return groups
+
+
+def _round_ratios(ours: list[dict[str, Any]], theirs: list[dict[str, Any]], key: str) -> list[float]:
+    """``ours[key] / theirs[key]`` for every round both ran (results carry ``round``):
+    the clients of a round run back to back, so a round's ratio cancels most of what a
+    shared machine's load does to both."""
+    by_round = {r["round"]: r[key] for r in theirs if r.get("round") is not None and r.get(key)}
+    return [r[key] / by_round[r["round"]] for r in ours if r.get(key) is not None and r.get("round") in by_round]
+
+
+def _paired_verdict(ratios: list[float], ours: float, theirs: float, limit: float) -> tuple[str, str]:
+    """The figure and verdict of ``ours <= limit x theirs``: on the median of the
+    per-round ratios where rounds were paired, else on the ratio of the medians."""
+    if ratios:
+        paired = statistics.median(ratios)
+        figure = f"median of {len(ratios)} per-round ratios {paired:.2f}x; ratio of the medians {ours / theirs:.2f}x"
+        return figure, _verdict(paired <= limit)
+    return f"ratio of the medians {ours / theirs:.2f}x", _verdict(ours <= limit * theirs)
 
 
 def _med(values: list[Any]) -> float | None:
@@ -289,14 +310,20 @@ def latency_rows(results: list[dict[str, Any]]) -> list[list[str]]:
             client, level, loop, f"{runs[0]['rate']:.0f}", str(len(runs)),
             f"{sum(r['events'] for r in runs)}/{sum(r['expected'] for r in runs)}",
             str(_med([r["p50_ms"] for r in runs])), f"{_med(p99s)}{spread}", str(_med([r["p999_ms"] for r in runs])),
-            str(max((r["max_ms"] or 0) for r in runs)), str(_med([r.get("cpu_us_per_event") for r in runs])),
-            str(_med([r.get("machine_busy_cores") for r in runs])),
+            str(max((r["max_ms"] or 0) for r in runs)), str(_med([r.get("stalls") for r in runs])),
+            str(_med([r.get("max_gap_ms") for r in runs])), str(_med([r.get("machine_steal_cores") for r in runs])),
+            str(_med([r.get("cpu_us_per_event") for r in runs])), str(_med([r.get("machine_busy_cores") for r in runs])),
         ])  # fmt: skip
     return rows
 
 
 def latency_targets(results: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
-    """rxgateway's median p99 <= 1.5 x the floor's, at the same paced rate, per level and loop."""
+    """rxgateway's p99 <= 1.5 x the floor's, at the same paced rate, per level and loop.
+
+    Judged on the median over the rounds of the ratio to the floor's p99 in the same
+    round and loop (:func:`_round_ratios`): on a shared machine a few stalls of several
+    milliseconds set a run's p99 (the stalls column), and they come and go with the
+    machine's load."""
     rows = []
     groups = _latency_groups(results)
     for (client, level, loop), runs in groups.items():
@@ -306,8 +333,9 @@ def latency_targets(results: list[dict[str, Any]]) -> list[tuple[str, str, str]]
         ours, theirs = _med([r["p99_ms"] for r in runs]), _med([r["p99_ms"] for r in floor])
         if ours is None or not theirs:
             continue
+        figure, verdict = _paired_verdict(_round_ratios(runs, floor, "p99_ms"), ours, theirs, 1.5)
         rows.append((f"latency {level} ({loop}): rxgateway p99 <= 1.5 x floor p99 at 50 % of the floor's sustained max",
-                     f"{ours} / {theirs} ms = {ours / theirs:.2f}x", _verdict(ours <= 1.5 * theirs)))  # fmt: skip
+                     f"{ours} / {theirs} ms; {figure}", verdict))  # fmt: skip
     return rows
 
 

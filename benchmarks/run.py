@@ -87,7 +87,7 @@ FULL = {
     "traffic_per_shard": 600,
     "latency_s": 4.0,
     "latency_probe_s": 2.0,
-    "latency_runs": 3,
+    "latency_runs": 5,
     "profile_events": {"raw": 200_000, "typed": 50_000},
     "timeout_s": 60,
 }
@@ -286,7 +286,7 @@ class Suite:
         env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=self.pythonpath[venv])
         if loop != "asyncio":
             env = loops.environment(loop, env)
-        busy0 = _busy_jiffies()
+        busy0, steal0 = _busy_jiffies(), _steal_jiffies()
         started = time.monotonic()
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=env)
@@ -308,6 +308,10 @@ class Suite:
                 # most ~2 (client + emulator); more means other tenants were running too.
                 if busy0 is not None:
                     result["machine_busy_cores"] = round(_busy_cores(busy0), 2)
+                steal1 = _steal_jiffies()
+                if steal0 is not None and steal1 is not None:  # CPU the hypervisor gave to other guests
+                    ticks = steal1[0] - steal0[0]
+                    result["machine_steal_cores"] = round(ticks / os.sysconf("SC_CLK_TCK") / max(steal1[1] - steal0[1], 1e-9), 3)
                 result["process_s"] = round(time.monotonic() - started, 2)
                 return result
         tail = " | ".join(done.stderr.strip().splitlines()[-3:])
@@ -433,7 +437,7 @@ class Suite:
             repeated = sorted(self.plan["shards"])[-2:]
             for shards in self.plan["shards"]:
                 runs = self.plan["scale_runs"] if shards in repeated else 1
-                for _, comp, client in itertools.product(range(runs), ("zstd-stream", "zlib-stream"), clients):
+                for rnd, comp, client in itertools.product(range(runs), ("zstd-stream", "zlib-stream"), clients):
                     extra = ["--mode", "scale", "--compression", comp, "--shards", str(shards),
                              "--idle", str(self.plan["idle_s"])]  # fmt: skip
                     if shards == self.plan["traffic_shards"]:
@@ -442,6 +446,7 @@ class Suite:
                     if result is None:
                         say(f"  {client:10} {comp:11} {shards:5} shards FAILED")
                         continue
+                    result["round"] = rnd
                     self.scale.append(result)
                     after = result.get("after_traffic_kib_per_shard")
                     say(f"  {client:10} {comp:11} {shards:5} shards: ready {result['ready_s']:.2f} s, "
@@ -577,6 +582,16 @@ def _busy_jiffies() -> tuple[float, float] | None:
         return None
     idle = fields[3] + (fields[4] if len(fields) > 4 else 0.0)
     return sum(fields) - idle, time.monotonic()
+
+
+def _steal_jiffies() -> tuple[float, float] | None:
+    """(steal, time) of the machine from /proc/stat (the 8th CPU field), or None."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = stat.readline().split()[1:]
+        return float(fields[7]), time.monotonic()
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _busy_cores(before: tuple[float, float]) -> float:

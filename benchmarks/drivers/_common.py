@@ -293,55 +293,77 @@ class Meter:
         }
 
 
+#: A pause between two subscriber calls longer than this, while frames were due every
+#: few tens of microseconds, is a stall: the client (or the emulator) got no CPU, or a
+#: collection ran. A handful of them sets a run's p99 (see ``Latencies.run``).
+STALL_NS = 2_000_000
+
+
 class Latencies:
     """perf_counter_ns() - emu_sent_ns, taken in the subscriber."""
 
     def __init__(self) -> None:
-        self.samples: list[int] = []
+        #: When each wanted frame reached the subscriber, and when the emulator stamped it.
+        self.arrived: list[int] = []
+        self.sent: list[int] = []
         self.target = -1
         self._done: asyncio.Future[None] | None = None
 
     def record(self, sent_ns: int) -> None:
-        samples = self.samples
-        samples.append(time.perf_counter_ns() - sent_ns)
-        if len(samples) == self.target and self._done is not None and not self._done.done():
+        arrived = self.arrived
+        arrived.append(time.perf_counter_ns())
+        self.sent.append(sent_ns)
+        if len(arrived) == self.target and self._done is not None and not self._done.done():
             self._done.set_result(None)
 
     async def run(self, args: argparse.Namespace) -> dict[str, Any]:
         self._done = asyncio.get_running_loop().create_future()
         c0, t0 = cpu_s(), time.perf_counter()
+        switches0 = resource.getrusage(resource.RUSAGE_SELF).ru_nivcsw
         answer = await control(
             args.control, "/bench/paced", {"pool": pool_of(args), "rate": args.rate, "duration": args.duration}
         )
         self.target = answer["sent"]
-        if len(self.samples) >= self.target:
+        if len(self.arrived) >= self.target:
             self._done.set_result(None)
         try:
             await asyncio.wait_for(self._done, args.duration * 4 + 30)
         except TimeoutError:
             pass
         wall, cpu = time.perf_counter() - t0, cpu_s() - c0
+        switches = resource.getrusage(resource.RUSAGE_SELF).ru_nivcsw - switches0
         # The first 10 % is warm-up (the client's caches, the emulator's pacer settling).
-        kept = sorted(self.samples[len(self.samples) // 10 :])
+        skip = len(self.arrived) // 10
+        arrived, sent = self.arrived[skip:], self.sent[skip:]
+        kept = sorted(a - s for a, s in zip(arrived, sent))
+        gaps = [b - a for a, b in zip(arrived, arrived[1:])]
+        stalls = sum(1 for g in gaps if g > STALL_NS)
+
         def pct(p: float) -> float | None:
             if not kept:
                 return None
             return round(kept[min(len(kept) - 1, int(p / 100 * len(kept)))] / 1e6, 4)
+
         return {
             "client": args.client,
             "level": args.level,
             "compression": args.compression,
             "rate": args.rate,
-            "events": len(self.samples),
+            "events": len(self.arrived),
             "expected": self.target,
             "p50_ms": pct(50),
             "p99_ms": pct(99),
             "p999_ms": pct(99.9),
             "max_ms": round(kept[-1] / 1e6, 4) if kept else None,
+            # What sets the tail on a shared machine: pauses of the subscriber's calls
+            # longer than STALL_NS, the longest, and the times the OS took the CPU away.
+            "stalls": stalls,
+            "max_gap_ms": round(max(gaps) / 1e6, 3) if gaps else None,
+            "involuntary_switches": switches,
             "util": round(cpu / wall, 3),
             # At a steady rate each frame tends to get its own event-loop wake-up, so this
             # is higher than the same client's CPU per event in a burst.
-            "cpu_us_per_event": round(cpu / max(len(self.samples), 1) * 1e6, 2),
+            "cpu_us_per_event": round(cpu / max(len(self.arrived), 1) * 1e6, 2),
         }
 
 

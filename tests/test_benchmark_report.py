@@ -1,0 +1,74 @@
+"""The benchmark report's verdicts: how rounds are paired and what a verdict rests on.
+
+Plain data in, rows out: no run, no timing.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import report  # noqa: E402
+
+
+def _latency(client: str, level: str, loop: str, rnd: int | None, p99: float | None) -> dict[str, Any]:
+    return {"client": client, "level": level, "loop": loop, "round": rnd, "p99_ms": p99, "p50_ms": 0.1,
+            "p999_ms": p99, "max_ms": p99, "rate": 1000, "events": 10, "expected": 10}  # fmt: skip
+
+
+def test_round_ratios_pair_each_round_with_the_same_round() -> None:
+    ours = [{"round": 0, "v": 2.0}, {"round": 1, "v": 3.0}, {"round": 2, "v": 9.0}]
+    theirs = [{"round": 1, "v": 6.0}, {"round": 0, "v": 1.0}]  # round 2 missing: not paired
+    assert report._round_ratios(ours, theirs, "v") == [2.0, 0.5]
+
+
+def test_round_ratios_skip_results_without_a_round_or_a_figure() -> None:
+    ours = [{"round": None, "v": 2.0}, {"round": 0, "v": None}, {"v": 1.0}]
+    theirs = [{"round": None, "v": 1.0}, {"round": 0, "v": 1.0}, {"round": 1, "v": 0.0}]
+    assert report._round_ratios(ours, theirs, "v") == []
+
+
+def test_latency_verdict_rests_on_the_median_of_the_rounds_ratios() -> None:
+    # Round 1's floor caught the stalls: the medians' ratio says 2.00x, the rounds 1.10x.
+    floor = [1.0, 5.0, 1.0]
+    ours = [1.1, 2.0, 2.0]
+    results = [_latency("floor", "raw", "asyncio", i, v) for i, v in enumerate(floor)]
+    results += [_latency("rxgateway", "typed", "asyncio", i, v) for i, v in enumerate(ours)]
+    [(target, figure, verdict)] = report.latency_targets(results)
+    assert target.startswith("latency typed (asyncio)")
+    assert "median of 3 per-round ratios 1.10x" in figure and "ratio of the medians 2.00x" in figure
+    assert verdict == "MET"
+
+
+def test_latency_verdict_fails_when_most_rounds_are_over() -> None:
+    results = [_latency("floor", "raw", "uvloop", i, 1.0) for i in range(3)]
+    results += [_latency("rxgateway", "raw", "uvloop", i, v) for i, v in enumerate([1.6, 1.2, 1.7])]
+    [(_, figure, verdict)] = report.latency_targets(results)
+    assert "median of 3 per-round ratios 1.60x" in figure
+    assert verdict == "NOT MET"
+
+
+def test_without_rounds_the_verdict_is_the_ratio_of_the_medians() -> None:
+    results = [_latency("floor", "raw", "asyncio", None, 2.0), _latency("rxgateway", "raw", "asyncio", None, 3.2)]
+    [(_, figure, verdict)] = report.latency_targets(results)
+    assert "per-round" not in figure and "ratio of the medians 1.60x" in figure
+    assert verdict == "NOT MET"
+
+
+def _scale(client: str, comp: str, rnd: int, cores: float, reconnects: int = 0) -> dict[str, Any]:
+    return {"client": client, "compression": comp, "shards": 512, "round": rnd, "idle_cpu_cores": cores,
+            "reconnects": reconnects, "ready_s": 1.0, "active": 512, "idle_kib_per_shard": 40.0}  # fmt: skip
+
+
+def test_idle_cpu_verdict_pairs_the_rounds() -> None:
+    results = [_scale("hikari", "zlib-stream", i, v) for i, v in enumerate([0.0150, 0.0130, 0.0170])]
+    results += [_scale("rxgateway", "zlib-stream", i, v) for i, v in enumerate([0.0140, 0.0150, 0.0160])]
+    rows = {t: (f, v) for t, f, v in report.scale_targets(results)}
+    figure, verdict = rows["512 shards zlib-stream: idle CPU <= hikari's (the most shards hikari held without a reconnect)"]
+    # Per round: 0.93, 1.15, 0.94 -> median 0.94; the medians: 0.0150 / 0.0150 = 1.00.
+    assert "median of 3 per-round ratios 0.94x" in figure and "ratio of the medians 1.00x" in figure
+    assert verdict == "MET"
