@@ -339,4 +339,22 @@ def latency_targets(results: list[dict[str, Any]]) -> list[tuple[str, str, str]]
     return rows
 
 
+INSTRUCTION_HEADER = ["path", "zstd-stream instructions/event", "zstd ratio", "zlib-stream instructions/event",
+                      "zlib ratio"]  # fmt: skip
+
+
+def instruction_rows(results: list[dict[str, Any]], against: dict[str, str]) -> list[list[str]]:
+    """One row per path: instructions per event on each compression, and the ratio to
+    the path ``against[path]`` names (the floor it is judged against)."""
+    count = {(r["path"], r["compression"]): r["instructions"] for r in results}
+    rows = []
+    for path, base in against.items():
+        row = [path if path == base else f"{path} (vs {base})"]
+        for comp in ("zstd-stream", "zlib-stream"):
+            mine, floor = count.get((path, comp)), count.get((base, comp))
+            row += [f"{mine:,}" if mine is not None else "-", f"{mine / floor:.3f}x" if mine and floor else "-"]
+        rows.append(row)
+    return rows
+
+
 TARGET_HEADER = ["target", "figure", "verdict"]

@@ -20,7 +20,11 @@ What runs (see README.md beside this file for the method):
   all READY, idle RSS and CPU per shard, reconnects, RSS after traffic;
 * ``many``: 5,000 rxgateway shards in one process at Discord's heartbeat interval with
   a trickle of events (``scale5k.py``; its table is ``results/scale5k.md``);
-* ``profile``: rxgateway's raw and typed paths under py-spy and cProfile.
+* ``profile``: rxgateway's raw and typed paths under py-spy and cProfile;
+* ``instructions``: instructions per event of the receive path replayed under
+  callgrind (``hotpath.py``): the floor, ``pipe(on)``, ``shard.subscribe``, the
+  unwanted event and its transport floor, zstd-stream and zlib-stream. Unlike CPU
+  time, these do not move with what else a shared machine runs (needs valgrind).
 
 hikari and discord.py are installed with their speed-ups into
 ``benchmarks/.cache/peers-venv`` (never as rxgateway dependencies); ``--no-peers``
@@ -53,7 +57,10 @@ import report  # noqa: E402
 RESULTS = HERE / "results"
 DRIVERS = HERE / "drivers"
 LEVELS = ("raw", "typed", "filtered")
-ALL_PARTS = ("raw", "typed", "filtered", "latency", "scale", "many", "profile")
+ALL_PARTS = ("raw", "typed", "filtered", "latency", "scale", "many", "profile", "instructions")
+#: The paths of the instructions part, each with the path its ratio is taken against.
+INSTRUCTION_PATHS = {"floor": "floor", "pipe": "floor", "raw": "floor",
+                     "transport-filtered": "transport-filtered", "none": "transport-filtered"}  # fmt: skip
 COMPRESSIONS = report.COMPRESSIONS
 #: Driver script and venv ("main": rxgateway's, "peers") of each client.
 CLIENTS = {
@@ -89,6 +96,7 @@ FULL = {
     "latency_probe_s": 2.0,
     "latency_runs": 5,
     "profile_events": {"raw": 200_000, "typed": 50_000},
+    "instruction_events": 1000,
     "timeout_s": 60,
 }
 QUICK = {
@@ -103,6 +111,7 @@ QUICK = {
     "latency_probe_s": 0.5,
     "latency_runs": 1,
     "profile_events": {"raw": 20_000, "typed": 5_000},
+    "instruction_events": 100,
     "timeout_s": 30,
 }
 #: The latency part: these clients at 50 % of the floor's sustained maximum, which is
@@ -197,7 +206,7 @@ class Suite:
         if unknown:
             raise SystemExit(f"--only: unknown part(s) {sorted(unknown)}; known: {', '.join(ALL_PARTS)}")
         if args.quick and not args.only:
-            self.parts = [p for p in self.parts if p != "profile"]
+            self.parts = [p for p in self.parts if p not in ("profile", "instructions")]
         self.clients = set(args.clients.split(",")) if args.clients else None
         self.pin = Pinning()
         self.out = Path(args.out).resolve() if args.out else RESULTS
@@ -209,6 +218,7 @@ class Suite:
         self.results: list[dict[str, Any]] = []
         self.latency: list[dict[str, Any]] = []
         self.scale: list[dict[str, Any]] = []
+        self.instructions: list[dict[str, Any]] = []
         self.failures: list[str] = []
         self.profile_md = ""
         self.env: dict[str, Any] = {}
@@ -468,6 +478,26 @@ class Suite:
         self.profile_md = profiling.run(self, host, tools, self.plan["profile_events"])
         say(self.profile_md)
 
+    def instructions_part(self) -> None:
+        """Instructions per event of each path in INSTRUCTION_PATHS (hotpath.py under
+        callgrind, two lengths differenced), zstd-stream and zlib-stream."""
+        import hotpath
+
+        if shutil.which("valgrind") is None:
+            self.failures.append("instructions: valgrind is not installed")
+            return
+        events = self.plan["instruction_events"]
+        say(f"\ninstructions: the receive path replayed under callgrind ({events} and {5 * events} events, differenced)")
+        for comp in ("zstd-stream", "zlib-stream"):
+            for path in INSTRUCTION_PATHS:
+                try:
+                    per = hotpath.callgrind(path, comp, events)
+                except (RuntimeError, OSError) as exc:
+                    self.failures.append(f"instructions {path} {comp}: {exc}")
+                    continue
+                self.instructions.append({"path": path, "compression": comp, "instructions": round(per)})
+                say(f"  {comp:11} {path:18} {per:8.0f} instructions/event")
+
     # -- output --------------------------------------------------------------------------
 
     def tables(self) -> str:
@@ -497,6 +527,11 @@ class Suite:
             rows = report.scale_rows(self.scale)
             text += ["\n## scale (one process, heartbeat 2 s)", report.text_table(rows, report.SCALE_HEADER)]
             md += ["\n### Scale (one process, heartbeat every 2 s)\n", report.md_table(rows, report.SCALE_HEADER)]
+        if self.instructions:
+            rows = report.instruction_rows(self.instructions, INSTRUCTION_PATHS)
+            title = "instructions per event (callgrind, the receive path replayed; aiohttp's frame parsing not included)"
+            text += [f"\n## {title}", report.text_table(rows, report.INSTRUCTION_HEADER)]
+            md += [f"\n### {title[0].upper()}{title[1:]}\n", report.md_table(rows, report.INSTRUCTION_HEADER)]
         if targets:
             rows = [list(t) for t in targets]
             text += ["\n## targets of the Performance issue", report.text_table(rows, report.TARGET_HEADER)]
@@ -530,7 +565,7 @@ class Suite:
         (self.out / "latest.md").write_text(md)
         (self.out / "latest.json").write_text(json.dumps(
             {"env": env, "plan": self.plan, "throughput": self.results, "latency": self.latency,
-             "scale": self.scale, "failures": self.failures}, indent=1))  # fmt: skip
+             "scale": self.scale, "instructions": self.instructions, "failures": self.failures}, indent=1))  # fmt: skip
         say(f"\nwritten: {self.out}/latest.md, latest.json; driver logs in {self.log}")
 
     def render(self, path: Path) -> int:
@@ -539,6 +574,7 @@ class Suite:
         self.env, self.plan = data["env"], data["plan"]
         self.env.setdefault("command", "python3 dev.py bench")
         self.results, self.latency, self.scale = data["throughput"], data["latency"], data["scale"]
+        self.instructions = data.get("instructions", [])
         self.failures = data["failures"]
         profile = path.parent / "profile.md"
         self.profile_md = profile.read_text().strip() if profile.exists() else ""
@@ -567,6 +603,8 @@ class Suite:
             self.scale_part()
         if "many" in self.parts:
             self.many_part()
+        if "instructions" in self.parts:
+            self.instructions_part()
         say(self.tables())
         self.write()
         say(f"total {time.perf_counter() - started:.0f} s")
