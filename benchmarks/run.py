@@ -1,7 +1,7 @@
 """rxgateway's benchmark suite: rxgateway against a bare-aiohttp floor, hikari and
 discord.py, on one emulator stream over loopback.
 
-    python3 dev.py bench                     # the whole suite (about 30 minutes)
+    python3 dev.py bench                     # the whole suite (about 45 minutes)
     python3 dev.py bench --quick --no-peers  # a smoke run (under a minute)
     python3 dev.py bench --only raw,typed --runs 7 --events 200000
 

@@ -72,3 +72,22 @@ def test_idle_cpu_verdict_pairs_the_rounds() -> None:
     # Per round: 0.93, 1.15, 0.94 -> median 0.94; the medians: 0.0150 / 0.0150 = 1.00.
     assert "median of 3 per-round ratios 0.94x" in figure and "ratio of the medians 1.00x" in figure
     assert verdict == "MET"
+
+
+def test_instruction_rows_give_each_path_its_ratio_to_its_own_floor() -> None:
+    results = [
+        {"path": "floor", "compression": "zstd-stream", "instructions": 40000},
+        {"path": "pipe", "compression": "zstd-stream", "instructions": 46000},
+        {"path": "transport-filtered", "compression": "zstd-stream", "instructions": 12000},
+        {"path": "none", "compression": "zstd-stream", "instructions": 14400},
+        {"path": "pipe", "compression": "zlib-stream", "instructions": 50000},  # its floor is missing
+    ]
+    against = {"floor": "floor", "pipe": "floor", "transport-filtered": "transport-filtered", "none": "transport-filtered"}
+    rows = report.instruction_rows(results, against)
+    assert rows == [
+        ["floor", "40,000", "1.000x", "-", "-"],
+        ["pipe (vs floor)", "46,000", "1.150x", "50,000", "-"],
+        ["transport-filtered", "12,000", "1.000x", "-", "-"],
+        ["none (vs transport-filtered)", "14,400", "1.200x", "-", "-"],
+    ]
+    assert len(report.INSTRUCTION_HEADER) == len(rows[0])
