@@ -266,7 +266,7 @@ def scale_targets(results: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
 
 
 LATENCY_HEADER = ["client", "level", "loop", "rate ev/s", "runs", "received", "p50 ms", "p99 ms [min-max]",
-                  "p99.9 ms", "max ms", "stalls > 2 ms", "longest stall ms", "steal cores",
+                  "p99.9 ms", "max ms", "stalls > 2 ms", "longest gap ms", "steal cores",
                   "client CPU µs/ev", "machine busy cores"]  # fmt: skip
 
 
@@ -278,9 +278,10 @@ def _latency_groups(results: list[dict[str, Any]]) -> dict[tuple[str, str, str],
 
 
 def _round_ratios(ours: list[dict[str, Any]], theirs: list[dict[str, Any]], key: str) -> list[float]:
-    """``ours[key] / theirs[key]`` for every round both ran (results carry ``round``):
-    the clients of a round run back to back, so a round's ratio cancels most of what a
-    shared machine's load does to both."""
+    """``ours[key] / theirs[key]`` for every round both ran (results carry ``round``).
+    The clients of a round run back to back, so a round's ratio cancels the machine's
+    drift between rounds; a load that changes within a round it does not cancel (the
+    22:45 run in RESULTS.md measured same-round latency ratios of 0.6x to 4x)."""
     by_round = {r["round"]: r[key] for r in theirs if r.get("round") is not None and r.get(key)}
     return [r[key] / by_round[r["round"]] for r in ours if r.get(key) is not None and r.get("round") in by_round]
 
