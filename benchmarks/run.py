@@ -296,7 +296,7 @@ class Suite:
         env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=self.pythonpath[venv])
         if loop != "asyncio":
             env = loops.environment(loop, env)
-        busy0, steal0 = _busy_jiffies(), _steal_jiffies()
+        busy0 = _busy_jiffies()
         started = time.monotonic()
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=env)
@@ -317,11 +317,10 @@ class Suite:
                 # Busy CPU of the whole machine while the driver ran (cores): ours is at
                 # most ~2 (client + emulator); more means other tenants were running too.
                 if busy0 is not None:
-                    result["machine_busy_cores"] = round(_busy_cores(busy0), 2)
-                steal1 = _steal_jiffies()
-                if steal0 is not None and steal1 is not None:  # CPU the hypervisor gave to other guests
-                    ticks = steal1[0] - steal0[0]
-                    result["machine_steal_cores"] = round(ticks / os.sysconf("SC_CLK_TCK") / max(steal1[1] - steal0[1], 1e-9), 3)
+                    busy, steal = _machine_cores(busy0)
+                    result["machine_busy_cores"] = round(busy, 2)
+                    if steal is not None:  # CPU the hypervisor gave to other guests meanwhile
+                        result["machine_steal_cores"] = round(steal, 3)
                 result["process_s"] = round(time.monotonic() - started, 2)
                 return result
         tail = " | ".join(done.stderr.strip().splitlines()[-3:])
@@ -611,32 +610,27 @@ class Suite:
         return 0
 
 
-def _busy_jiffies() -> tuple[float, float] | None:
-    """(busy, total) CPU jiffies of the machine from /proc/stat, or None."""
+def _busy_jiffies() -> tuple[float, float | None, float] | None:
+    """(busy, steal, time): the machine's busy CPU jiffies from /proc/stat, its steal
+    jiffies (CPU the hypervisor gave to other guests; None where not reported) and the
+    time now, or None."""
     try:
         with open("/proc/stat") as stat:
             fields = [float(x) for x in stat.readline().split()[1:]]
     except OSError:
         return None
     idle = fields[3] + (fields[4] if len(fields) > 4 else 0.0)
-    return sum(fields) - idle, time.monotonic()
+    return sum(fields) - idle, fields[7] if len(fields) > 7 else None, time.monotonic()
 
 
-def _steal_jiffies() -> tuple[float, float] | None:
-    """(steal, time) of the machine from /proc/stat (the 8th CPU field), or None."""
-    try:
-        with open("/proc/stat") as stat:
-            fields = stat.readline().split()[1:]
-        return float(fields[7]), time.monotonic()
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def _busy_cores(before: tuple[float, float]) -> float:
+def _machine_cores(before: tuple[float, float | None, float]) -> tuple[float, float | None]:
+    """(busy, steal) cores of the machine since ``before`` (from :func:`_busy_jiffies`)."""
     now = _busy_jiffies()
-    if now is None or now[1] <= before[1]:
-        return 0.0
-    return (now[0] - before[0]) / os.sysconf("SC_CLK_TCK") / (now[1] - before[1])
+    if now is None or now[2] <= before[2]:
+        return 0.0, None
+    ticks_per_s = os.sysconf("SC_CLK_TCK") * (now[2] - before[2])
+    steal = (now[1] - before[1]) / ticks_per_s if now[1] is not None and before[1] is not None else None
+    return (now[0] - before[0]) / ticks_per_s, steal
 
 
 def _git(*args: str) -> str:

@@ -58,7 +58,7 @@ sys.path.insert(0, str(HERE))
 
 import loops  # noqa: E402
 import peers  # noqa: E402
-from run import DRIVERS, RESULTS, Host, Pinning, _busy_cores, _busy_jiffies  # noqa: E402
+from run import DRIVERS, RESULTS, Host, Pinning, _busy_jiffies, _machine_cores  # noqa: E402
 
 CLIENTS = {"rxgateway": "rxgw.py", "floor": "floor.py", "hikari": "hikari_driver.py"}
 TOKEN = "ODE1NzM1MDg1NDY1NzMxMDcy.emulator.token"
@@ -169,7 +169,7 @@ class Bench:
             self.failures.append(f"{client} ({loop}): no result, exit {proc.returncode}; see {self.log}")
             return None
         result["loop_name"] = loop
-        result["machine_busy_cores"] = round(_busy_cores(busy0), 2) if busy0 else None
+        result["machine_busy_cores"] = round(_machine_cores(busy0)[0], 2) if busy0 else None
         result["load_average"] = load_average()
         result["process_s"] = round(time.monotonic() - started, 1)
         if tracer is not None:
