@@ -53,7 +53,6 @@ from reactivex.disposable import Disposable
 from .config import Config
 from .errors import CommandsNotSentError, GatewayError, SessionStoreError, ShardClosedError
 from .events.base import Event, GatewayClose, ShardStateChanged
-from .events.build import DISPATCH_TABLE, UNKNOWN_DISPATCH
 from .fanout import ALL_BITS, Fanout
 from .intent_check import warn_missing_intents
 from .link import CLOSE_TIMEOUT, Link
@@ -94,10 +93,8 @@ _DISPATCHES = int(EventTypeFlags.DISPATCHES)
 _CLOSE_BIT = int(EventTypeFlags.GATEWAY_CLOSE)
 _OP_HELLO = int(OpCode.HELLO)
 _OP_ACK = int(OpCode.HEARTBEAT_ACK)
-_table_get = DISPATCH_TABLE.get
 #: Every event type: what subscribing to the shard itself asks for.
 _ALL_TYPES = int(EventTypeFlags.all())
-_UNKNOWN_DISPATCH = UNKNOWN_DISPATCH
 #: Recent aiohttp releases can hand text frames over as bytes (`decode_text=False`).
 _TEXT_AS_BYTES = "decode_text" in inspect.signature(aiohttp.ClientSession.ws_connect).parameters
 
@@ -686,6 +683,7 @@ class Shard(FusedSubscribe[Event]):
         """
         on_message = self._machine.on_message
         fanout = self._fanout
+        routes_get = fanout.routes.get  # emptied in place as subscribers change, never replaced
         # The default loops' clock is time.monotonic (a C call, not a Python method).
         clock = time.monotonic if type(loop).time is asyncio.BaseEventLoop.time else loop.time
         receive, binary, text = ws.receive, aiohttp.WSMsgType.BINARY, aiohttp.WSMsgType.TEXT
@@ -699,17 +697,16 @@ class Shard(FusedSubscribe[Event]):
                     continue
                 if isinstance(out, tuple):
                     # Fanout.dispatch, inlined (one Python call less per event): the
-                    # same table, demand check, event and guarded delivery.
+                    # same route, event and guarded delivery.
                     sequence, name, d = out
-                    bit, cls, type_ = _table_get(name, _UNKNOWN_DISPATCH)
-                    if fanout.demand & bit:
+                    cls, type_, subscribers = routes_get(name) or fanout.route(name)
+                    if subscribers:
                         event = cls(shard_id, sequence, name, d, type_)
-                        for sub in fanout.subscribers:
-                            if sub.flags & bit:
-                                try:
-                                    sub.on_next(event)
-                                except Exception as exc:
-                                    fanout.failed(sub, exc)
+                        for sub in subscribers:
+                            try:
+                                sub.on_next(event)
+                            except Exception as exc:
+                                fanout.failed(sub, exc)
                 else:
                     self._feed(out)
             elif kind is aiohttp.WSMsgType.CLOSE:
