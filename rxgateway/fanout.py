@@ -39,7 +39,7 @@ from typing import Any
 import orjson
 
 from .errors import DeserializationError, GatewayError
-from .events.base import GatewayErrorEvent
+from .events.base import GatewayErrorEvent, dispatch_maker
 from .events.build import DISPATCH_TABLE, UNKNOWN_DISPATCH, gateway_event
 from .protocol.event_type import OPCODE_BITS, EventTypeFlags
 from .protocol.opcode import OpCode
@@ -148,9 +148,11 @@ class Fanout:
             self._failed(sub, exc)
 
     def route(self, name: str) -> tuple[Any, Any, tuple[Subscriber, ...]]:
-        """``(cls, type_, subscribers)`` for a dispatch called ``name``: its event class,
-        its :class:`~rxgateway.protocol.EventType`, and the subscribers that want it,
-        in subscription order (empty: nobody does, build nothing).
+        """``(make, type_, subscribers)`` for a dispatch called ``name``: what builds its
+        event (``make(shard, sequence, name, d, type_)``, the event class or its
+        compiled twin, see :func:`~rxgateway.events.base.dispatch_maker`), its
+        :class:`~rxgateway.protocol.EventType`, and the subscribers that want it, in
+        subscription order (empty: nobody does, build nothing).
 
         Kept in :attr:`routes` for the names the library knows, until the subscribers
         change, so the receive path tests no event-type bits per event: a bit past 62
@@ -161,16 +163,18 @@ class Fanout:
             >>> from rxgateway.protocol import EventTypeFlags
             >>> fanout = Fanout("example")
             >>> sub = fanout.add(int(EventTypeFlags.MESSAGE_CREATE), print, print, print)
-            >>> cls, type_, subs = fanout.route("MESSAGE_CREATE")
-            >>> cls.__name__, type_.value, subs == (sub,)
-            ('MessageCreate', 'MESSAGE_CREATE', True)
+            >>> make, type_, subs = fanout.route("MESSAGE_CREATE")
+            >>> type_.value, subs == (sub,)
+            ('MESSAGE_CREATE', True)
+            >>> type(make(ShardId(0, 1), 7, "MESSAGE_CREATE", {}, type_)).__name__
+            'MessageCreate'
             >>> fanout.route("TYPING_START")[2]
             ()
         """
         route = self.routes.get(name)
         if route is None:
             bit, cls, type_ = _TABLE_GET(name, UNKNOWN_DISPATCH)
-            route = (cls, type_, tuple(sub for sub in self.subscribers if sub.flags & bit))
+            route = (dispatch_maker(cls), type_, tuple(sub for sub in self.subscribers if sub.flags & bit))
             if name in DISPATCH_TABLE:  # not a name the gateway made up: the cache stays bounded
                 self.routes[name] = route
         return route
@@ -179,10 +183,10 @@ class Fanout:
         """Build the typed event of a dispatch whose ``d`` is already parsed, and deliver
         it, if anyone wants its type. The receive loop's hot path: one :meth:`route`,
         one small object, one pass over the subscribers that want it."""
-        cls, type_, subscribers = self.routes.get(name) or self.route(name)
+        make, type_, subscribers = self.routes.get(name) or self.route(name)
         if not subscribers:
             return
-        event = cls(shard, sequence, name, d, type_)
+        event = make(shard, sequence, name, d, type_)
         for sub in subscribers:
             try:
                 sub.on_next(event)

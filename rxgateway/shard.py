@@ -699,9 +699,9 @@ class Shard(FusedSubscribe[Event]):
                     # Fanout.dispatch, inlined (one Python call less per event): the
                     # same route, event and guarded delivery.
                     sequence, name, d = out
-                    cls, type_, subscribers = routes_get(name) or fanout.route(name)
+                    make, type_, subscribers = routes_get(name) or fanout.route(name)
                     if subscribers:
-                        event = cls(shard_id, sequence, name, d, type_)
+                        event = make(shard_id, sequence, name, d, type_)
                         for sub in subscribers:
                             try:
                                 sub.on_next(event)

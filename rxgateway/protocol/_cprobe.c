@@ -11,9 +11,17 @@
  * digits without a leading zero. It returns (value, N) for such a payload and None
  * for anything else: the answers of the anchored regex DISPATCH_HEAD, a dict lookup
  * and int() in one C call, with no object made on the way but the answer.
+ *
+ * EventMaker(cls, names) is the receive path's other step in C: a callable that builds
+ * an instance of cls from as many arguments as names, each stored in the slot of that
+ * name, without running cls.__init__. rxgateway.events.base.dispatch_maker makes one
+ * only for a class whose __init__ stores exactly those arguments in those slots, so
+ * the object is the one cls(...) builds; tests/protocol/test_cprobe.py holds it to that.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h> /* T_OBJECT_EX, READONLY */
+#include <stddef.h>
 #include <string.h>
 
 #define MAX_NAME 64
@@ -258,10 +266,141 @@ static PyTypeObject ProbeType = {
     .tp_new = probe_new,
 };
 
+/* ---------------------------------------------------------------- EventMaker */
+
+#define MAX_FIELDS 8
+
+typedef struct {
+    PyObject_HEAD
+    PyTypeObject *cls;
+    Py_ssize_t count;
+    Py_ssize_t offsets[MAX_FIELDS];
+    vectorcallfunc vectorcall;
+} MakerObject;
+
+static PyObject *
+maker_call(MakerObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (nargs != self->count || (kwnames != NULL && PyTuple_GET_SIZE(kwnames) != 0)) {
+        return PyErr_Format(PyExc_TypeError, "EventMaker for %.100s takes %zd positional arguments",
+                            self->cls->tp_name, self->count);
+    }
+    PyObject *obj = self->cls->tp_alloc(self->cls, 0);
+    if (obj == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        PyObject **slot = (PyObject **)((char *)obj + self->offsets[i]);
+        Py_INCREF(args[i]);
+        Py_XSETREF(*slot, args[i]);
+    }
+    return obj;
+}
+
+static int
+maker_traverse(MakerObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->cls);
+    return 0;
+}
+
+static int
+maker_clear(MakerObject *self)
+{
+    Py_CLEAR(self->cls);
+    return 0;
+}
+
+static void
+maker_dealloc(MakerObject *self)
+{
+    PyObject_GC_UnTrack(self);
+    maker_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *
+maker_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyTypeObject *cls;
+    PyObject *names;
+    static char *keywords[] = {"cls", "names", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!:EventMaker", keywords, &PyType_Type, &cls, &PyTuple_Type,
+                                     &names)) {
+        return NULL;
+    }
+    Py_ssize_t count = PyTuple_GET_SIZE(names);
+    if (count < 1 || count > MAX_FIELDS) {
+        return PyErr_Format(PyExc_ValueError, "EventMaker: 1 to %d names", MAX_FIELDS);
+    }
+    /* Only what object() itself would allocate: no __new__ of the class's own skipped. */
+    if (cls->tp_new != PyBaseObject_Type.tp_new) {
+        return PyErr_Format(PyExc_TypeError, "EventMaker: %.100s has its own __new__", cls->tp_name);
+    }
+    MakerObject *self = (MakerObject *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *name = PyTuple_GET_ITEM(names, i);
+        PyObject *descr = PyObject_GetAttr((PyObject *)cls, name);
+        if (descr == NULL) {
+            Py_DECREF(self);
+            return NULL;
+        }
+        int usable = Py_IS_TYPE(descr, &PyMemberDescr_Type)
+                     && ((PyMemberDescrObject *)descr)->d_member->type == T_OBJECT_EX
+                     && !(((PyMemberDescrObject *)descr)->d_member->flags & READONLY)
+                     && PyType_IsSubtype(cls, PyDescr_TYPE(descr));
+        Py_ssize_t offset = usable ? ((PyMemberDescrObject *)descr)->d_member->offset : 0;
+        Py_DECREF(descr);
+        if (!usable) {
+            PyErr_Format(PyExc_TypeError, "EventMaker: %R is not a slot of %.100s", name, cls->tp_name);
+            Py_DECREF(self);
+            return NULL;
+        }
+        self->offsets[i] = offset;
+    }
+    Py_INCREF(cls);
+    self->cls = cls;
+    self->count = count;
+    self->vectorcall = (vectorcallfunc)maker_call;
+    return (PyObject *)self;
+}
+
+static PyObject *
+maker_get_cls(MakerObject *self, void *closure)
+{
+    return Py_NewRef(self->cls);
+}
+
+static PyGetSetDef maker_getset[] = {
+    {"cls", (getter)maker_get_cls, NULL, "The class this maker builds.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject MakerType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "rxgateway.protocol._cprobe.EventMaker",
+    .tp_basicsize = sizeof(MakerObject),
+    .tp_dealloc = (destructor)maker_dealloc,
+    .tp_vectorcall_offset = offsetof(MakerObject, vectorcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "EventMaker(cls, names)\n--\n\n"
+              "A callable that builds an instance of cls from len(names) positional "
+              "arguments, each stored in the slot of that name, without calling __init__.",
+    .tp_traverse = (traverseproc)maker_traverse,
+    .tp_clear = (inquiry)maker_clear,
+    .tp_getset = maker_getset,
+    .tp_new = maker_new,
+};
+
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "rxgateway.protocol._cprobe",
-    .m_doc = "The compiled dispatch probe (optional; see rxgateway.protocol.envelope).",
+    .m_doc = "The compiled dispatch probe and event maker (optional; see rxgateway.protocol.envelope and rxgateway.events.base).",
     .m_size = -1,
 };
 
@@ -271,7 +410,7 @@ PyInit__cprobe(void)
     for (int c = 0; c < 256; c++) {
         NAME_BYTE[c] = (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
     }
-    if (PyType_Ready(&ProbeType) < 0) {
+    if (PyType_Ready(&ProbeType) < 0 || PyType_Ready(&MakerType) < 0) {
         return NULL;
     }
     PyObject *m = PyModule_Create(&module);
@@ -281,6 +420,12 @@ PyInit__cprobe(void)
     Py_INCREF(&ProbeType);
     if (PyModule_AddObject(m, "DispatchProbe", (PyObject *)&ProbeType) < 0) {
         Py_DECREF(&ProbeType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&MakerType);
+    if (PyModule_AddObject(m, "EventMaker", (PyObject *)&MakerType) < 0) {
+        Py_DECREF(&MakerType);
         Py_DECREF(m);
         return NULL;
     }

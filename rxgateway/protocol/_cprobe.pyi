@@ -1,4 +1,5 @@
-"""The compiled dispatch probe (``_cprobe.c``): optional, see :mod:`rxgateway.protocol.envelope`."""
+"""The compiled dispatch probe and event maker (``_cprobe.c``): optional, see
+:mod:`rxgateway.protocol.envelope` and :func:`rxgateway.events.base.dispatch_maker`."""
 
 from typing import Generic, TypeVar
 
@@ -12,3 +13,12 @@ class DispatchProbe(Generic[_V]):
         """``(value, sequence)`` for a dispatch in the gateway's own layout whose name is
         known, else ``None``."""
     def __len__(self) -> int: ...
+
+class EventMaker:
+    """Builds an instance of ``cls`` from ``len(names)`` positional arguments, each
+    stored in the slot of that name, without calling ``__init__``."""
+
+    def __init__(self, cls: type, names: tuple[str, ...]) -> None: ...
+    def __call__(self, *args: object) -> object: ...
+    @property
+    def cls(self) -> type: ...

@@ -7,6 +7,7 @@ from typing import Any
 
 import rxgateway.fanout
 from rxgateway.events import MessageCreate, TypingStart
+from rxgateway.events.base import dispatch_maker
 from rxgateway.events.view import UnknownDispatch
 from rxgateway.fanout import Fanout
 from rxgateway.protocol import EventTypeFlags, ShardId
@@ -26,15 +27,16 @@ def test_docstring_examples() -> None:
     assert result.attempted > 0
 
 
-def test_route_names_the_class_and_the_subscribers_in_order() -> None:
+def test_route_names_the_maker_and_the_subscribers_in_order() -> None:
     fanout = Fanout("t")
     a = fanout.add(MESSAGE, _noop, _noop, _noop)
     fanout.add(TYPING, _noop, _noop, _noop)
     c = fanout.add(MESSAGE | TYPING, _noop, _noop, _noop)
-    cls, type_, subs = fanout.route("MESSAGE_CREATE")
-    assert cls is MessageCreate and type_.value == "MESSAGE_CREATE"
+    make, type_, subs = fanout.route("MESSAGE_CREATE")
+    assert make is dispatch_maker(MessageCreate) and type_.value == "MESSAGE_CREATE"
     assert subs == (a, c)
-    assert fanout.route("TYPING_START")[0] is TypingStart
+    assert type(make(SHARD, 1, "MESSAGE_CREATE", {}, type_)) is MessageCreate
+    assert fanout.route("TYPING_START")[0] is dispatch_maker(TypingStart)
     assert fanout.route("GUILD_BAN_ADD")[2] == ()
     assert set(fanout.routes) == {"MESSAGE_CREATE", "TYPING_START", "GUILD_BAN_ADD"}
 
