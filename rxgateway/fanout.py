@@ -39,9 +39,9 @@ from typing import Any
 import orjson
 
 from .errors import DeserializationError, GatewayError
-from .events.base import GatewayErrorEvent, dispatch_maker
+from .events.base import DispatchMaker, GatewayErrorEvent, dispatch_maker
 from .events.build import DISPATCH_TABLE, UNKNOWN_DISPATCH, gateway_event
-from .protocol.event_type import OPCODE_BITS, EventTypeFlags
+from .protocol.event_type import OPCODE_BITS, EventType, EventTypeFlags
 from .protocol.opcode import OpCode
 from .protocol.shard_id import ShardId
 
@@ -94,7 +94,7 @@ class Fanout:
         self.demand = 0
         #: What :meth:`route` found for each dispatch name it was asked for since the
         #: subscribers last changed: a cache, emptied (in place) on every change.
-        self.routes: dict[str, tuple[Any, Any, tuple[Subscriber, ...]]] = {}
+        self.routes: dict[str, tuple[DispatchMaker, EventType, tuple[Subscriber, ...]]] = {}
         self._owner = owner
         self._on_demand = on_demand
 
@@ -147,7 +147,7 @@ class Fanout:
         except Exception as exc:
             self._failed(sub, exc)
 
-    def route(self, name: str) -> tuple[Any, Any, tuple[Subscriber, ...]]:
+    def route(self, name: str) -> tuple[DispatchMaker, EventType, tuple[Subscriber, ...]]:
         """``(make, type_, subscribers)`` for a dispatch called ``name``: what builds its
         event (``make(shard, sequence, name, d, type_)``, the event class or its
         compiled twin, see :func:`~rxgateway.events.base.dispatch_maker`), its
@@ -213,7 +213,7 @@ class Fanout:
         try:
             if op == _DISPATCH:
                 name = name or ""
-                if not (self.routes.get(name) or self.route(name))[2]:
+                if not self.route(name)[2]:
                     return
                 if data is None:
                     try:

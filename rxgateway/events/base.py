@@ -13,12 +13,12 @@ Example::
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any, ClassVar
 
 from ..errors import GatewayError
 from ..machine.state import ShardState
+from ..protocol import _extension
 from ..protocol.event_type import EventType
 from ..protocol.shard_id import ShardId
 
@@ -83,17 +83,8 @@ DispatchMaker = Callable[[ShardId, int | None, str, Any, EventType], Dispatch]
 _makers: dict[type[Dispatch], DispatchMaker] = {}
 
 
-def _compiled_maker() -> Callable[[type, tuple[str, ...]], Any] | None:
-    if os.environ.get("RXGATEWAY_NO_EXTENSIONS"):
-        return None
-    try:
-        from ..protocol._cprobe import EventMaker
-    except ImportError:  # the optional extension was not built here
-        return None
-    return EventMaker
-
-
-_EventMaker = _compiled_maker()
+_compiled = _extension.load()
+_EventMaker: Callable[[type, tuple[str, ...]], Any] | None = None if _compiled is None else _compiled.EventMaker
 
 
 def dispatch_maker(cls: type[Dispatch]) -> DispatchMaker:

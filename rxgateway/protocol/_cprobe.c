@@ -16,7 +16,7 @@
  * an instance of cls from as many arguments as names, each stored in the slot of that
  * name, without running cls.__init__. rxgateway.events.base.dispatch_maker makes one
  * only for a class whose __init__ stores exactly those arguments in those slots, so
- * the object is the one cls(...) builds; tests/protocol/test_cprobe.py holds it to that.
+ * the object is the one cls(...) builds; tests/protocol/test_event_maker.py holds it to that.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>

@@ -71,7 +71,6 @@ The steps, cheapest first:
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -79,6 +78,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from ..errors import DeserializationError
+from . import _extension
 from .event_type import DISPATCH_BITS, OPCODE_BITS, EventTypeFlags
 
 __all__ = [
@@ -225,13 +225,8 @@ def probe_dispatch(data: bytes) -> tuple[tuple[str, int], int] | None:
 
 
 def _compile_probe() -> Callable[[bytes], tuple[tuple[str, int], int] | None] | None:
-    if os.environ.get("RXGATEWAY_NO_EXTENSIONS"):
-        return None
-    try:
-        from ._cprobe import DispatchProbe
-    except ImportError:  # the optional extension was not built here
-        return None
-    return DispatchProbe(PROBED_NAMES).probe
+    compiled = _extension.load()
+    return None if compiled is None else compiled.DispatchProbe(PROBED_NAMES).probe
 
 
 #: :func:`probe_dispatch` compiled, or ``None``. The same answers for every input, in
