@@ -102,7 +102,8 @@ class LiveSession:
 
     path: Path
     live: Collector
-    violations: int
+    #: What the emulator recorded against the client (each one's repr): a failure says what.
+    violations: list[str]
     faults: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
 
@@ -147,5 +148,5 @@ async def record_live_session(path: Path) -> LiveSession:
             await asyncio.sleep(0.3)  # let the last frames arrive (the comparison holds regardless)
         assert recorder.closed, "the recorder closes itself when its shards end"
         return LiveSession(
-            path, live, len(emu.violations), ["reconnect", "request_heartbeat", "invalid_session", "drop"]
+            path, live, [repr(v) for v in emu.violations], ["reconnect", "request_heartbeat", "invalid_session", "drop"]
         )

@@ -69,7 +69,7 @@ def small(tmp_path: Path) -> Path:
 
 
 async def test_replay_emits_what_the_live_shards_emitted(session: LiveSession) -> None:
-    assert session.violations == 0
+    assert session.violations == []
     out = Collector()
     replay(session.path, speed=None).subscribe(out)
     await asyncio.wait_for(out.completed.wait(), 10)  # type: ignore[union-attr]
