@@ -176,7 +176,7 @@ class Publisher:
         path: one anchored match for the head, no JSON parse."""
         probed = dispatch_probe(payload)
         if probed is not None:
-            (name, bit), sequence = probed
+            name, sequence = probed
         else:
             try:
                 op, seq, t = read_envelope(payload)
@@ -184,7 +184,7 @@ class Publisher:
                 return
             if op != 0 or t is None or seq is None:
                 return
-            name, sequence, bit = t, seq, event_bit(0, t)
+            name, sequence = t, seq
             if name == _READY:  # a new session: learn its id (READY is parsed once)
                 try:
                     session_id = orjson.loads(payload)["d"]["session_id"]
@@ -193,7 +193,7 @@ class Publisher:
                 if isinstance(session_id, str):
                     self._sessions[shard] = session_id
                 self._generations.pop(shard, None)  # a new session: its generation is asked again
-        if not bit & self._flags:
+        if not event_bit(0, name) & self._flags:
             return
         session = self._session(shard)
         if session is None:

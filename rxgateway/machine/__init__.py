@@ -24,7 +24,7 @@ from .outputs import (
 from .phase import PHASE_MOVES, Phase
 from .ratelimiter import CommandRatelimiter
 from .session import Session
-from .shard_machine import HELLO_TIMEOUT, MAX_PAYLOAD_BYTES, ShardMachine
+from .shard_machine import HELLO_TIMEOUT, MAX_PAYLOAD_BYTES, Pending, ShardMachine
 from .state import ShardState, StateKind
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "Inflater",
     "Latency",
     "Output",
+    "Pending",
     "Phase",
     "Problem",
     "Received",

@@ -137,13 +137,42 @@ _ACK_PAYLOAD = b'{"t":null,"s":null,"op":11,"d":null}'
 
 _loads = orjson.loads
 #: The names :meth:`ShardMachine.on_message` answers itself (READY and RESUMED are not).
-_LANE_NAMES = frozenset(name for name, _ in PROBED_NAMES.values())
+_LANE_NAMES = frozenset(PROBED_NAMES.values())
 _ALL_DISPATCHES = int(EventTypeFlags.DISPATCHES)
 
 _FATAL_ERRORS: dict[int, type[FatalCloseError]] = {
     CloseCode.AUTHENTICATION_FAILED: AuthenticationError,
     CloseCode.DISALLOWED_INTENTS: DisallowedIntentsError,
 }
+
+
+class Pending:
+    """A frame :meth:`ShardMachine.on_message` read but did not finish: it needs the
+    time. Hand it to :meth:`ShardMachine.on_pending` with ``now``, at once.
+
+    ``payload`` is the frame's payload (or, when ``error`` is set, the data that could
+    not be read); ``error`` why it could not be read, else ``None``.
+
+    Example::
+
+        >>> from rxgateway import Config, Intents, ShardId
+        >>> m = ShardMachine(ShardId(0, 1), Config("token", Intents(0), compression=None))
+        >>> _ = m.start(0.0), m.on_connected(0.0)
+        >>> hello = m.on_message(b'{"op":10,"d":{"heartbeat_interval":41250}}')
+        >>> hello
+        Pending(payload=b'{"op":10,"d":{"heartbeat_interval":41250}}', error=None)
+        >>> [type(o).__name__ for o in m.on_pending(0.0, hello)]
+        ['Received', 'RequestIdentify']
+    """
+
+    __slots__ = ("error", "payload")
+
+    def __init__(self, payload: bytes, error: GatewayError | None = None) -> None:
+        self.payload = payload
+        self.error = error
+
+    def __repr__(self) -> str:
+        return f"Pending(payload={self.payload[:64]!r}, error={self.error!r})"
 
 
 class ShardMachine:
@@ -168,7 +197,7 @@ class ShardMachine:
         "_identify_requested", "_identify_retry_at", "_inflate", "_inflater", "_latency", "_outbox",
         "_parse_all", "_phase", "_ratelimiter", "_reconnect_at", "_reconnect_delay",
         "_receiving", "_resume_url", "_rng", "_send_blocked_until", "_sequence", "_session_id",
-        "_state", "_wanted", "config", "dispatches", "duplicates_dropped", "shard_id",
+        "_state", "_wanted", "_wanted_names", "config", "dispatches", "duplicates_dropped", "shard_id",
         "tap",
     )  # fmt: skip
 
@@ -227,6 +256,9 @@ class ShardMachine:
         self.dispatches = 0
         self._wanted = 0
         self._parse_all = False
+        #: The names of :attr:`wanted`'s dispatches that the probe reads: one set lookup
+        #: per dispatch (a test of the big flag int costs half as much again).
+        self._wanted_names: frozenset[str] = frozenset()
         #: Called with every payload the machine accepts (each dispatch once, less the
         #: duplicates; Hello, ACKs, op 7, op 9 ...), before any parse, in order; not
         #: frames that failed to inflate or decode. ``None`` (the default) costs one
@@ -348,7 +380,7 @@ class ShardMachine:
         turns its short answers into outputs."""
         if not self._receiving:
             return []
-        if isinstance(data, str):
+        if isinstance(data, str):  # a text frame: never compressed
             payload = data.encode()
         elif self._inflater is not None:
             try:
@@ -360,19 +392,21 @@ class ShardMachine:
             payload = inflated
         else:
             payload = data
-        out = self.on_message(now, payload, inflated=True)
+        out = self.on_message(payload, inflated=True)
         if out is None:
             return []
         if isinstance(out, tuple):
             seq, name, d = out
             return [Received(_OP_DISPATCH, seq, name, payload, {"t": name, "s": seq, "op": _OP_DISPATCH, "d": d})]
-        return out
+        return self.on_pending(now, out)
 
-    def on_message(
-        self, now: float, data: bytes | str, inflated: bool = False
-    ) -> tuple[int, str, Any] | list[Output] | None:
-        """:meth:`on_frame` for the receive loop: the common case answered without a list.
-        The one reading of a payload (``inflated``: ``data`` is a payload already).
+    def on_message(self, data: bytes, inflated: bool = False) -> tuple[int, str, Any] | Pending | None:
+        """:meth:`on_frame` for the receive loop: the common case answered without a
+        list and without the time. The one reading of a payload.
+
+        ``data`` is a binary frame's bytes, inflated here on a compressed connection;
+        ``inflated``: ``data`` is a payload already (a text frame's bytes: the gateway
+        never compresses those).
 
         A dispatch the gateway wrote in its usual layout (see
         :func:`~rxgateway.protocol.envelope.probe_dispatch`) has its sequence tracked
@@ -382,26 +416,26 @@ class ShardMachine:
           already delivered (a duplicate), or when the message decoded to nothing yet;
         * ``(sequence, name, d)`` when it is wanted, ``d`` parsed.
 
-        Everything else (READY, RESUMED, other opcodes and layouts, errors) returns
-        what :meth:`on_frame` returns, a list. No state changes and no timer moves
-        unless a list says so.
+        Everything else (READY, RESUMED, other opcodes and layouts, a frame that does
+        not inflate, a wanted dispatch that does not parse) is a :class:`Pending`: the
+        machine needs the time for it, so the driver reads its clock then (not once
+        per frame) and hands both straight to :meth:`on_pending`, before any other
+        input. No state changes and no timer moves until then.
         """
         if not self._receiving:
             return None
         inflate = self._inflate
-        if type(data) is not bytes:  # a text frame: never compressed
-            payload = data.encode() if isinstance(data, str) else bytes(data)
-        elif inflate is None or inflated:
+        if inflate is None or inflated:
             payload = data
         else:
             try:
                 unpacked = inflate(data)
             except CompressionError as exc:
-                return self._unreadable(now, exc)
+                return Pending(data, exc)
             except zstandard.ZstdError as exc:  # the zstd context's own, called directly
                 broken = zstd_error(exc)
                 broken.__cause__ = exc
-                return self._unreadable(now, broken)
+                return Pending(data, broken)
             if not unpacked:  # feed's None, or decompress's b"": no payload yet
                 return None
             payload = unpacked
@@ -428,12 +462,12 @@ class ShardMachine:
         else:  # the gateway's own layout, read without a parse: this runs for every frame.
             probed = dispatch_probe(payload)
             if probed is not None:
-                known, seq = probed
+                name, seq = probed
                 last = self._sequence
                 if last is not None and seq <= last:
                     self.duplicates_dropped += 1
                     return None
-                if not self._wanted & known[1]:
+                if name not in self._wanted_names:
                     self._sequence = seq
                     self.dispatches += 1
                     if self.tap is not None:
@@ -442,13 +476,21 @@ class ShardMachine:
                 try:  # parsed before the sequence moves: a dispatch that does not parse is replayed
                     d = _loads(payload)["d"]
                 except ValueError:  # orjson.JSONDecodeError
-                    error = DeserializationError(f"dispatch {known[0]} (sequence {seq}) is not valid JSON", payload)
-                    return self._unreadable(now, error)
+                    error = DeserializationError(f"dispatch {name} (sequence {seq}) is not valid JSON", payload)
+                    return Pending(payload, error)
                 self._sequence = seq
                 self.dispatches += 1
                 if self.tap is not None:
                     self.tap(payload)
-                return seq, known[0], d
+                return seq, name, d
+        return Pending(payload)
+
+    def on_pending(self, now: float, pending: Pending) -> list[Output]:
+        """The rest of a frame :meth:`on_message` answered with a :class:`Pending`, at
+        ``now``: every answer as a list, as :meth:`on_frame` gives it."""
+        if pending.error is not None:
+            return self._unreadable(now, pending.error)
+        payload = pending.payload
         out = self._on_ack(now, payload) if payload == _ACK_PAYLOAD else self._on_payload(now, payload)
         tap = self.tap
         if tap is not None:
@@ -476,6 +518,7 @@ class ShardMachine:
     def wanted(self, flags: int) -> None:
         self._wanted = int(flags) & _ALL_DISPATCHES
         self._parse_all = self._wanted == _ALL_DISPATCHES
+        self._wanted_names = frozenset(name for name in _LANE_NAMES if event_bit(_OP_DISPATCH, name) & self._wanted)
 
     def _on_payload(self, now: float, payload: bytes) -> list[Output]:
         """One inflated payload, any opcode, any layout."""

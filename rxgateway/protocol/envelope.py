@@ -140,11 +140,10 @@ _TAIL = re.compile(_WS + rb"(?:," + _WS + _member() + _WS + rb")+\}" + _WS + rb"
 _NAMES: dict[bytes, str] = {raw: raw.decode() for raw in DISPATCH_BITS}
 _DISPATCH_BITS_BY_NAME: dict[str, int] = {name: DISPATCH_BITS[raw] for raw, name in _NAMES.items()}
 _UNKNOWN_DISPATCH_BIT = int(EventTypeFlags.UNKNOWN_DISPATCH)
-#: What :func:`probe_dispatch` reads: the name's bytes → ``(name, bit)``. READY and
-#: RESUMED are left out: a shard reads their ``d`` whatever it wants.
-PROBED_NAMES: dict[bytes, tuple[str, int]] = {
-    raw: (name, DISPATCH_BITS[raw]) for raw, name in _NAMES.items() if name not in ("READY", "RESUMED")
-}
+#: What :func:`probe_dispatch` reads: the name's bytes → the name (one str object per
+#: name, so a set of names finds it by its cached hash). READY and RESUMED are left
+#: out: a shard reads their ``d`` whatever it wants.
+PROBED_NAMES: dict[bytes, str] = {raw: name for raw, name in _NAMES.items() if name not in ("READY", "RESUMED")}
 #: The head of a dispatch as the gateway writes it; groups: the name, the sequence.
 DISPATCH_HEAD = re.compile(rb'\{"t":"([A-Z0-9_]{1,64})","s":([1-9][0-9]{0,%d}),"op":0,"d":' % (MAX_FAST_DIGITS - 1))
 _dispatch_head = DISPATCH_HEAD.match
@@ -191,13 +190,14 @@ def event_bit(op: int, t: str | None) -> int:
     return OPCODE_BITS.get(op, 0)
 
 
-def probe_dispatch(data: bytes) -> tuple[tuple[str, int], int] | None:
+def probe_dispatch(data: bytes) -> tuple[str, int] | None:
     """Read a dispatch written the way the gateway writes them, with one anchored match.
 
     For a payload that begins ``{"t":"NAME","s":N,"op":0,"d":`` (no whitespace, that
     key order) where ``NAME`` is a known dispatch other than READY and RESUMED and
-    ``N`` an integer of 1 to :data:`MAX_FAST_DIGITS` digits, returns
-    ``((name, bit), N)``: the name, its :class:`EventTypeFlags` bit and the sequence.
+    ``N`` an integer of 1 to :data:`MAX_FAST_DIGITS` digits, returns ``(name, N)``:
+    the name (the very object :data:`PROBED_NAMES` holds) and the sequence; its
+    :class:`EventTypeFlags` bit is :func:`event_bit` ``(0, name)``.
     For anything else, ``None``: use :func:`read_envelope`, which reads every layout.
 
     It proves what it returns the way step 1 of the module docstring does (whole
@@ -209,9 +209,8 @@ def probe_dispatch(data: bytes) -> tuple[tuple[str, int], int] | None:
 
     Example::
 
-        >>> (name, bit), s = probe_dispatch(b'{"t":"MESSAGE_CREATE","s":42,"op":0,"d":{}}')
-        >>> name, bit == EventTypeFlags.MESSAGE_CREATE, s
-        ('MESSAGE_CREATE', True, 42)
+        >>> probe_dispatch(b'{"t":"MESSAGE_CREATE","s":42,"op":0,"d":{}}')
+        ('MESSAGE_CREATE', 42)
         >>> probe_dispatch(b'{"op":0,"s":42,"t":"MESSAGE_CREATE","d":{}}') is None
         True
     """
@@ -224,7 +223,7 @@ def probe_dispatch(data: bytes) -> tuple[tuple[str, int], int] | None:
     return None
 
 
-def _compile_probe() -> Callable[[bytes], tuple[tuple[str, int], int] | None] | None:
+def _compile_probe() -> Callable[[bytes], tuple[str, int] | None] | None:
     compiled = _extension.load()
     return None if compiled is None else compiled.DispatchProbe(PROBED_NAMES).probe
 
@@ -242,11 +241,11 @@ def _compile_probe() -> Callable[[bytes], tuple[tuple[str, int], int] | None] | 
 #:
 #:     >>> dispatch_probe(b'{"t":"MESSAGE_CREATE","s":42,"op":0,"d":{}}')[1]
 #:     42
-compiled_probe_dispatch: Callable[[bytes], tuple[tuple[str, int], int] | None] | None = _compile_probe()
+compiled_probe_dispatch: Callable[[bytes], tuple[str, int] | None] | None = _compile_probe()
 #: The probe the receive path (:meth:`~rxgateway.machine.ShardMachine.on_message`) and
 #: the bus publisher call: :data:`compiled_probe_dispatch` where there is one, else
 #: :func:`probe_dispatch`. Chosen once, here, when this module is imported.
-dispatch_probe: Callable[[bytes], tuple[tuple[str, int], int] | None] = compiled_probe_dispatch or probe_dispatch
+dispatch_probe: Callable[[bytes], tuple[str, int] | None] = compiled_probe_dispatch or probe_dispatch
 
 
 def read_envelope(data: bytes | bytearray | memoryview | str) -> Envelope:

@@ -18,6 +18,7 @@ from rxgateway.machine import (
     Close,
     Connect,
     Drop,
+    Pending,
     Problem,
     RequestIdentify,
     Send,
@@ -60,6 +61,14 @@ def dispatch(seq: int) -> bytes:
 
 def broken(seq: int) -> bytes:
     return b'{"t":"MESSAGE_CREATE","s":%d,"op":0,"d":{"id":"' % seq
+
+
+def finish(m: ShardMachine, now: float, data: bytes) -> list[Any]:
+    """A frame on_message cannot finish without the time (here: one that does not
+    read): handed to on_pending at ``now``, as the receive loop does."""
+    pending = m.on_message(data)
+    assert isinstance(pending, Pending)
+    return m.on_pending(now, pending)
 
 
 def of(outputs: list[Any], kind: type) -> list[Any]:
@@ -109,7 +118,7 @@ def test_a_replay_cut_short_again_and_again_never_backs_off(cut: str) -> None:
         assert sent(out, "resume")[0]["d"]["seq"] == seq
         for _ in range(1500):  # part of the backlog arrives, RESUMED never does
             seq += 1
-            assert m.on_message(now, dispatch(seq)) == (seq, "MESSAGE_CREATE", {"id": str(seq)})
+            assert m.on_message(dispatch(seq)) == (seq, "MESSAGE_CREATE", {"id": str(seq)})
         if cut == "op7":
             m.on_frame(now, payload(7))
             m.on_closed(now, 4000)
@@ -131,14 +140,14 @@ def test_a_connection_that_delivers_nothing_new_still_backs_off() -> None:
     even when it replayed dispatches the shard had already seen."""
     m = make()
     active(m)
-    m.on_message(0.0, dispatch(2))
+    m.on_message(dispatch(2))
     m.on_closed(0.0, None)
     now = 0.0
     waits = []
     for attempt in range(1, 6):
         out = reconnect(m, now)
         assert of(out, Send)
-        assert m.on_message(now, dispatch(2)) is None  # a duplicate is no progress
+        assert m.on_message(dispatch(2)) is None  # a duplicate is no progress
         m.on_closed(now, 4000)
         assert m.state == ShardState.disconnected(attempt)
         assert m.deadline is not None
@@ -159,7 +168,7 @@ def test_progress_after_failures_resets_the_backoff() -> None:
         now = m.deadline or now
     assert m.state == ShardState.disconnected(3)
     reconnect(m, now)
-    m.on_message(now, dispatch(2))
+    m.on_message(dispatch(2))
     m.on_closed(now, 4000)
     assert m.state == ShardState.disconnected(0)
     assert m.deadline == now
@@ -298,7 +307,7 @@ def test_an_unreadable_wanted_dispatch_is_resumed_and_replayed(lane: str) -> Non
         m.wanted = int(EventTypeFlags.DISPATCHES)
     active(m)
     bad = broken(2) if lane != "general" else b'{"op":0,"s":2,"t":"MESSAGE_CREATE","d":{"id":"'
-    out = m.on_message(1.0, bad)
+    out = finish(m, 1.0, bad)
     assert isinstance(out, list)
     assert [type(p.error) for p in of(out, Problem)] == [DeserializationError]
     assert [c.code for c in of(out, Close)] == [4000]
@@ -306,13 +315,13 @@ def test_an_unreadable_wanted_dispatch_is_resumed_and_replayed(lane: str) -> Non
     m.on_closed(1.0, 4000)
     out = reconnect(m, 1.0)
     assert sent(out, "resume")[0]["d"]["seq"] == 1
-    assert m.on_message(1.0, dispatch(2)) == (2, "MESSAGE_CREATE", {"id": "2"})
+    assert m.on_message(dispatch(2)) == (2, "MESSAGE_CREATE", {"id": "2"})
 
 
 def test_an_unwanted_unreadable_dispatch_is_never_parsed() -> None:
     m = make()
     active(m)
-    assert m.on_message(1.0, b'{"t":"TYPING_START","s":2,"op":0,"d":{"x') is None
+    assert m.on_message(b'{"t":"TYPING_START","s":2,"op":0,"d":{"x') is None
     assert m.sequence == 2
 
 
@@ -321,7 +330,7 @@ def test_the_same_dispatch_unreadable_again_and_again_gives_the_session_up() -> 
     active(m)
     now = 1.0
     for attempt in range(1, MAX_CORRUPT_REPLAYS + 1):
-        out = m.on_message(now, broken(2))
+        out = finish(m, now, broken(2))
         assert isinstance(out, list)
         closes = of(out, Close)
         m.on_closed(now, None)
@@ -346,11 +355,11 @@ def test_a_later_unreadable_dispatch_starts_a_new_count() -> None:
     m = make()
     active(m)
     for seq in (2, 3, 4, 5):  # each one breaks once, then arrives whole
-        out = m.on_message(1.0, broken(seq))
+        out = finish(m, 1.0, broken(seq))
         assert [c.code for c in of(out, Close)] == [4000]  # type: ignore[arg-type]
         m.on_closed(1.0, None)
         reconnect(m, 1.0)
-        assert m.on_message(1.0, dispatch(seq)) is not None
+        assert m.on_message(dispatch(seq)) is not None
     assert m.session is not None and m.session.sequence == 5
 
 
