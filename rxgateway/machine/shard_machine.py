@@ -78,7 +78,15 @@ from ..errors import (
 )
 from ..protocol.close import CloseAction, CloseCode, CloseFrame, close_action
 from ..protocol.commands import Identify, Resume
-from ..protocol.envelope import PROBED_NAMES, dispatch_probe, event_bit, parse_payload, read_envelope
+from ..protocol import _extension
+from ..protocol.envelope import (
+    PROBED_NAMES,
+    compiled_probe_dispatch,
+    dispatch_probe,
+    event_bit,
+    parse_payload,
+    read_envelope,
+)
 from ..protocol.event_type import EventTypeFlags
 from ..protocol.opcode import API_VERSION, OpCode
 from ..protocol.shard_id import ShardId
@@ -459,6 +467,10 @@ class ShardMachine:
                     if self.tap is not None:
                         self.tap(payload)
                     return seq, name, parsed.get("d")
+        elif _read_lane is not None:  # the lane below, compiled: one call (see _read_lane)
+            out = _read_lane(self, payload)
+            if out is not NotImplemented:
+                return out  # type: ignore[no-any-return]
         else:  # the gateway's own layout, read without a parse: this runs for every frame.
             probed = dispatch_probe(payload)
             if probed is not None:
@@ -473,11 +485,10 @@ class ShardMachine:
                     if self.tap is not None:
                         self.tap(payload)
                     return None
-                try:  # parsed before the sequence moves: a dispatch that does not parse is replayed
+                try:  # parsed before the sequence moves
                     d = _loads(payload)["d"]
-                except ValueError:  # orjson.JSONDecodeError
-                    error = DeserializationError(f"dispatch {name} (sequence {seq}) is not valid JSON", payload)
-                    return Pending(payload, error)
+                except ValueError:  # orjson.JSONDecodeError: the general lane reports it, and it is replayed
+                    return Pending(payload)
                 self._sequence = seq
                 self.dispatches += 1
                 if self.tap is not None:
@@ -969,3 +980,23 @@ def _heartbeat_bytes(seq: int | None) -> bytes:
     """Heartbeat (op 1) as sent, ``{"op":1,"d":N}``. Built exactly sized: ``orjson.dumps``
     hands back a 4 KiB buffer, and the last heartbeat stays referenced in every shard."""
     return b'{"op":1,"d":null}' if seq is None else b'{"op":1,"d":%d}' % seq
+
+
+def _compile_lane() -> Callable[[ShardMachine, bytes], Any] | None:
+    compiled = _extension.load()
+    if compiled is None or compiled_probe_dispatch is None:
+        return None
+    probe = compiled_probe_dispatch.__self__  # type: ignore[attr-defined]
+    slots = ("_sequence", "_wanted_names", "dispatches", "duplicates_dropped", "tap")
+    return compiled.Lane(probe, ShardMachine, slots, _loads).read  # type: ignore[no-any-return]
+
+
+#: The probe lane of :meth:`ShardMachine.on_message` compiled (``_cprobe.c``'s ``Lane``),
+#: or ``None``, where the extension is not built or is switched off
+#: (``RXGATEWAY_NO_EXTENSIONS``): then the Python lane runs, with :data:`dispatch_probe`.
+#: One call reads the head, drops a duplicate, tests the wanted names, parses a wanted
+#: dispatch and moves the sequence, the count and the tap, on the machine's own slots,
+#: as the Python lane does; ``NotImplemented`` for anything it does not answer (another
+#: layout, a wanted ``d`` that does not parse), which goes to the general lane.
+#: ``tests/machine/conftest.py`` runs the machine's tests under both.
+_read_lane: Callable[[ShardMachine, bytes], Any] | None = _compile_lane()

@@ -17,6 +17,14 @@
  * name, without running cls.__init__. rxgateway.events.base.dispatch_maker makes one
  * only for a class whose __init__ stores exactly those arguments in those slots, so
  * the object is the one cls(...) builds; tests/protocol/test_event_maker.py holds it to that.
+ *
+ * Lane(probe, cls, slots, loads) is the shard machine's dispatch lane
+ * (ShardMachine.on_message after the inflate) in one call: read(machine, payload)
+ * probes the payload, drops a duplicate, tests the wanted set, parses a wanted
+ * dispatch with loads, and moves the sequence, the accepted count and the tap, on the
+ * machine's own slots, found by name once. It answers what the Python lane answers, or
+ * NotImplemented for what it leaves to the general lane; tests/protocol/test_lane.py
+ * and every machine test (tests/machine/conftest.py) hold it to that.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -158,11 +166,13 @@ probe_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     return (PyObject *)self;
 }
 
-static PyObject *
-probe_read(ProbeObject *self, const unsigned char *p, Py_ssize_t n)
+/* The table's slot of the dispatch payload p[0:n] is in the gateway's own layout and
+ * names, with its sequence in *seq; NULL for anything else. Makes no object. */
+static Slot *
+probe_find(ProbeObject *self, const unsigned char *p, Py_ssize_t n, long long *seq)
 {
     if (n < (Py_ssize_t)(HEAD_LEN + 1 + MIDDLE_LEN + 1 + TAIL_LEN) || memcmp(p, HEAD, HEAD_LEN) != 0) {
-        Py_RETURN_NONE;
+        return NULL;
     }
     const unsigned char *name = p + HEAD_LEN;
     const unsigned char *end = p + n;
@@ -177,44 +187,56 @@ probe_read(ProbeObject *self, const unsigned char *p, Py_ssize_t n)
     Py_ssize_t len = q - name;
     if (len == 0 || len > MAX_NAME || end - q < (Py_ssize_t)(MIDDLE_LEN + 1 + TAIL_LEN)
         || memcmp(q, MIDDLE, MIDDLE_LEN) != 0) {
-        Py_RETURN_NONE;
+        return NULL;
     }
     q += MIDDLE_LEN;
     if (*q < '1' || *q > '9') {
-        Py_RETURN_NONE;
+        return NULL;
     }
-    long long seq = 0;
+    long long number = 0;
     const unsigned char *digits = q;
     while (q < end && q - digits < MAX_DIGITS && *q >= '0' && *q <= '9') {
-        seq = seq * 10 + (*q - '0');
+        number = number * 10 + (*q - '0');
         q++;
     }
     if (end - q < (Py_ssize_t)TAIL_LEN || memcmp(q, TAIL, TAIL_LEN) != 0) {
-        Py_RETURN_NONE;
+        return NULL;
     }
     size_t i = hash & self->mask;
     for (;;) {
         Slot *slot = &self->table[i];
         if (slot->len == 0) {
-            Py_RETURN_NONE;
+            return NULL;
         }
         if (slot->len == len && memcmp(slot->name, name, (size_t)len) == 0) {
-            PyObject *number = PyLong_FromLongLong(seq);
-            if (number == NULL) {
-                return NULL;
-            }
-            PyObject *answer = PyTuple_New(2);
-            if (answer == NULL) {
-                Py_DECREF(number);
-                return NULL;
-            }
-            Py_INCREF(slot->value);
-            PyTuple_SET_ITEM(answer, 0, slot->value);
-            PyTuple_SET_ITEM(answer, 1, number);
-            return answer;
+            *seq = number;
+            return slot;
         }
         i = (i + 1) & self->mask;
     }
+}
+
+static PyObject *
+probe_read(ProbeObject *self, const unsigned char *p, Py_ssize_t n)
+{
+    long long seq;
+    Slot *slot = probe_find(self, p, n, &seq);
+    if (slot == NULL) {
+        Py_RETURN_NONE;
+    }
+    PyObject *number = PyLong_FromLongLong(seq);
+    if (number == NULL) {
+        return NULL;
+    }
+    PyObject *answer = PyTuple_New(2);
+    if (answer == NULL) {
+        Py_DECREF(number);
+        return NULL;
+    }
+    Py_INCREF(slot->value);
+    PyTuple_SET_ITEM(answer, 0, slot->value);
+    PyTuple_SET_ITEM(answer, 1, number);
+    return answer;
 }
 
 static PyObject *
@@ -267,6 +289,27 @@ static PyTypeObject ProbeType = {
 };
 
 /* ---------------------------------------------------------------- EventMaker */
+
+/* The offset of the writable object slot `name` of cls, or -1 with TypeError set. */
+static Py_ssize_t
+object_slot(PyTypeObject *cls, PyObject *name, const char *who)
+{
+    PyObject *descr = PyObject_GetAttr((PyObject *)cls, name);
+    if (descr == NULL) {
+        return -1;
+    }
+    int usable = Py_IS_TYPE(descr, &PyMemberDescr_Type)
+                 && ((PyMemberDescrObject *)descr)->d_member->type == T_OBJECT_EX
+                 && !(((PyMemberDescrObject *)descr)->d_member->flags & READONLY)
+                 && PyType_IsSubtype(cls, PyDescr_TYPE(descr));
+    Py_ssize_t offset = usable ? ((PyMemberDescrObject *)descr)->d_member->offset : -1;
+    Py_DECREF(descr);
+    if (!usable) {
+        PyErr_Format(PyExc_TypeError, "%s: %R is not a slot of %.100s", who, name, cls->tp_name);
+    }
+    return offset;
+}
+
 
 #define MAX_FIELDS 8
 
@@ -343,24 +386,11 @@ maker_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
         return NULL;
     }
     for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *name = PyTuple_GET_ITEM(names, i);
-        PyObject *descr = PyObject_GetAttr((PyObject *)cls, name);
-        if (descr == NULL) {
+        self->offsets[i] = object_slot(cls, PyTuple_GET_ITEM(names, i), "EventMaker");
+        if (self->offsets[i] < 0) {
             Py_DECREF(self);
             return NULL;
         }
-        int usable = Py_IS_TYPE(descr, &PyMemberDescr_Type)
-                     && ((PyMemberDescrObject *)descr)->d_member->type == T_OBJECT_EX
-                     && !(((PyMemberDescrObject *)descr)->d_member->flags & READONLY)
-                     && PyType_IsSubtype(cls, PyDescr_TYPE(descr));
-        Py_ssize_t offset = usable ? ((PyMemberDescrObject *)descr)->d_member->offset : 0;
-        Py_DECREF(descr);
-        if (!usable) {
-            PyErr_Format(PyExc_TypeError, "EventMaker: %R is not a slot of %.100s", name, cls->tp_name);
-            Py_DECREF(self);
-            return NULL;
-        }
-        self->offsets[i] = offset;
     }
     Py_INCREF(cls);
     self->cls = cls;
@@ -397,10 +427,258 @@ static PyTypeObject MakerType = {
     .tp_new = maker_new,
 };
 
+/* ---------------------------------------------------------------------- Lane */
+
+/* The five slots of the machine a Lane reads and writes, in the order Lane takes their
+ * names: the last sequence (None or an int), the wanted values (a set), the accepted
+ * dispatches and the duplicates dropped (ints), and the tap (None or a callable). */
+enum { LANE_SEQUENCE, LANE_WANTED, LANE_ACCEPTED, LANE_DUPLICATES, LANE_TAP, LANE_SLOTS };
+
+typedef struct {
+    PyObject_HEAD
+    ProbeObject *probe;
+    PyTypeObject *cls;
+    PyObject *loads;
+    Py_ssize_t offsets[LANE_SLOTS];
+} LaneObject;
+
+static PyObject *D_KEY; /* "d", interned */
+static PyObject *ONE;   /* 1 */
+
+static inline PyObject **
+lane_slot(LaneObject *self, PyObject *machine, int which)
+{
+    return (PyObject **)((char *)machine + self->offsets[which]);
+}
+
+/* slot += 1 for an int slot; -1 with an exception set on failure. */
+static int
+lane_count(LaneObject *self, PyObject *machine, int which)
+{
+    PyObject **slot = lane_slot(self, machine, which);
+    if (*slot == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "Lane: a counter of the machine is not set");
+        return -1;
+    }
+    PyObject *more = PyNumber_Add(*slot, ONE);
+    if (more == NULL) {
+        return -1;
+    }
+    Py_SETREF(*slot, more);
+    return 0;
+}
+
+/* A dispatch accepted: the sequence moves to number (a new reference, stolen), the
+ * count goes up, and the tap, if any, gets the payload. */
+static int
+lane_accept(LaneObject *self, PyObject *machine, PyObject *number, PyObject *payload)
+{
+    Py_XSETREF(*lane_slot(self, machine, LANE_SEQUENCE), number);
+    if (lane_count(self, machine, LANE_ACCEPTED) < 0) {
+        return -1;
+    }
+    PyObject *tap = *lane_slot(self, machine, LANE_TAP);
+    if (tap != NULL && tap != Py_None) {
+        Py_INCREF(tap); /* the tap may replace itself */
+        PyObject *done = PyObject_CallOneArg(tap, payload);
+        Py_DECREF(tap);
+        if (done == NULL) {
+            return -1;
+        }
+        Py_DECREF(done);
+    }
+    return 0;
+}
+
+static PyObject *
+lane_read(LaneObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        return PyErr_Format(PyExc_TypeError, "read takes 2 arguments (machine, payload), not %zd", nargs);
+    }
+    PyObject *machine = args[0], *payload = args[1];
+    if (!PyObject_TypeCheck(machine, self->cls)) {
+        return PyErr_Format(PyExc_TypeError, "read: a %.100s, not %.100s", self->cls->tp_name,
+                            Py_TYPE(machine)->tp_name);
+    }
+    long long seq;
+    Slot *found = PyBytes_CheckExact(payload)
+        ? probe_find(self->probe, (const unsigned char *)PyBytes_AS_STRING(payload), PyBytes_GET_SIZE(payload), &seq)
+        : NULL;
+    if (found == NULL) {
+        Py_RETURN_NOTIMPLEMENTED; /* not the gateway's layout and names: the general lane's */
+    }
+    PyObject *last = *lane_slot(self, machine, LANE_SEQUENCE);
+    PyObject *wanted = *lane_slot(self, machine, LANE_WANTED);
+    if (last == NULL || wanted == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "Lane: the machine's sequence or wanted set is not set");
+        return NULL;
+    }
+    if (last != Py_None) {
+        if (!PyLong_Check(last)) {
+            return PyErr_Format(PyExc_TypeError, "Lane: the sequence is a %.100s", Py_TYPE(last)->tp_name);
+        }
+        int overflow;
+        long long before = PyLong_AsLongLongAndOverflow(last, &overflow);
+        if (before == -1 && !overflow && PyErr_Occurred()) {
+            return NULL;
+        }
+        if (overflow > 0 || (overflow == 0 && seq <= before)) { /* delivered already */
+            if (lane_count(self, machine, LANE_DUPLICATES) < 0) {
+                return NULL;
+            }
+            Py_RETURN_NONE;
+        }
+    }
+    if (!PyAnySet_Check(wanted)) {
+        return PyErr_Format(PyExc_TypeError, "Lane: the wanted values are a %.100s", Py_TYPE(wanted)->tp_name);
+    }
+    int want = PySet_Contains(wanted, found->value);
+    if (want < 0) {
+        return NULL;
+    }
+    PyObject *name = found->value;
+    Py_INCREF(name); /* held across the calls below */
+    PyObject *d = NULL;
+    if (want) { /* parsed before the sequence moves */
+        PyObject *parsed = PyObject_CallOneArg(self->loads, payload);
+        if (parsed == NULL) {
+            Py_DECREF(name);
+            if (PyErr_ExceptionMatches(PyExc_ValueError)) { /* not JSON: the general lane reports it */
+                PyErr_Clear();
+                Py_RETURN_NOTIMPLEMENTED;
+            }
+            return NULL;
+        }
+        d = PyDict_CheckExact(parsed) ? PyDict_GetItemWithError(parsed, D_KEY) : NULL;
+        Py_XINCREF(d);
+        Py_DECREF(parsed);
+        if (d == NULL) {
+            Py_DECREF(name);
+            if (PyErr_Occurred()) {
+                return NULL;
+            }
+            Py_RETURN_NOTIMPLEMENTED;
+        }
+    }
+    PyObject *number = PyLong_FromLongLong(seq);
+    if (number == NULL) {
+        Py_DECREF(name);
+        Py_XDECREF(d);
+        return NULL;
+    }
+    Py_INCREF(number); /* one for the machine, one for the answer */
+    if (lane_accept(self, machine, number, payload) < 0) {
+        Py_DECREF(number);
+        Py_DECREF(name);
+        Py_XDECREF(d);
+        return NULL;
+    }
+    if (!want) {
+        Py_DECREF(number);
+        Py_DECREF(name);
+        Py_RETURN_NONE;
+    }
+    PyObject *answer = PyTuple_New(3);
+    if (answer == NULL) {
+        Py_DECREF(number);
+        Py_DECREF(name);
+        Py_DECREF(d);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(answer, 0, number);
+    PyTuple_SET_ITEM(answer, 1, name);
+    PyTuple_SET_ITEM(answer, 2, d);
+    return answer;
+}
+
+static int
+lane_traverse(LaneObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->probe);
+    Py_VISIT(self->cls);
+    Py_VISIT(self->loads);
+    return 0;
+}
+
+static int
+lane_clear(LaneObject *self)
+{
+    Py_CLEAR(self->probe);
+    Py_CLEAR(self->cls);
+    Py_CLEAR(self->loads);
+    return 0;
+}
+
+static void
+lane_dealloc(LaneObject *self)
+{
+    PyObject_GC_UnTrack(self);
+    lane_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *
+lane_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyObject *probe, *slots, *loads;
+    PyTypeObject *cls;
+    static char *keywords[] = {"probe", "cls", "slots", "loads", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!O!O:Lane", keywords, &ProbeType, &probe, &PyType_Type, &cls,
+                                     &PyTuple_Type, &slots, &loads)) {
+        return NULL;
+    }
+    if (PyTuple_GET_SIZE(slots) != LANE_SLOTS) {
+        return PyErr_Format(PyExc_ValueError, "Lane: %d slot names (sequence, wanted, accepted, duplicates, tap)",
+                            LANE_SLOTS);
+    }
+    if (!PyCallable_Check(loads)) {
+        return PyErr_Format(PyExc_TypeError, "Lane: loads is a %.100s, not a callable", Py_TYPE(loads)->tp_name);
+    }
+    LaneObject *self = (LaneObject *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    for (int i = 0; i < LANE_SLOTS; i++) {
+        self->offsets[i] = object_slot(cls, PyTuple_GET_ITEM(slots, i), "Lane");
+        if (self->offsets[i] < 0) {
+            Py_DECREF(self);
+            return NULL;
+        }
+    }
+    self->probe = (ProbeObject *)Py_NewRef(probe);
+    self->cls = (PyTypeObject *)Py_NewRef(cls);
+    self->loads = Py_NewRef(loads);
+    return (PyObject *)self;
+}
+
+static PyMethodDef lane_methods[] = {
+    {"read", (PyCFunction)(void (*)(void))lane_read, METH_FASTCALL,
+     "read(machine, payload, /)\n--\n\n"
+     "The dispatch lane of the machine for one payload: (sequence, value, d) for a wanted "
+     "dispatch, None for an unwanted or duplicate one, NotImplemented for anything else."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject LaneType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "rxgateway.protocol._cprobe.Lane",
+    .tp_basicsize = sizeof(LaneObject),
+    .tp_dealloc = (destructor)lane_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "Lane(probe, cls, slots, loads)\n--\n\n"
+              "The shard machine's dispatch lane in one call: probe, duplicate test, wanted "
+              "test, parse, and the sequence, count and tap, on the slots of a cls instance.",
+    .tp_traverse = (traverseproc)lane_traverse,
+    .tp_clear = (inquiry)lane_clear,
+    .tp_methods = lane_methods,
+    .tp_new = lane_new,
+};
+
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "rxgateway.protocol._cprobe",
-    .m_doc = "The compiled dispatch probe and event maker (optional; see rxgateway.protocol.envelope and rxgateway.events.base).",
+    .m_doc = "The compiled dispatch probe, event maker and machine lane (optional; see rxgateway.protocol.envelope, rxgateway.events.base and rxgateway.machine.shard_machine).",
     .m_size = -1,
 };
 
@@ -410,7 +688,13 @@ PyInit__cprobe(void)
     for (int c = 0; c < 256; c++) {
         NAME_BYTE[c] = (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
     }
-    if (PyType_Ready(&ProbeType) < 0 || PyType_Ready(&MakerType) < 0) {
+    if (PyType_Ready(&ProbeType) < 0 || PyType_Ready(&MakerType) < 0 || PyType_Ready(&LaneType) < 0) {
+        return NULL;
+    }
+    if (D_KEY == NULL && (D_KEY = PyUnicode_InternFromString("d")) == NULL) {
+        return NULL;
+    }
+    if (ONE == NULL && (ONE = PyLong_FromLong(1)) == NULL) {
         return NULL;
     }
     PyObject *m = PyModule_Create(&module);
@@ -426,6 +710,12 @@ PyInit__cprobe(void)
     Py_INCREF(&MakerType);
     if (PyModule_AddObject(m, "EventMaker", (PyObject *)&MakerType) < 0) {
         Py_DECREF(&MakerType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&LaneType);
+    if (PyModule_AddObject(m, "Lane", (PyObject *)&LaneType) < 0) {
+        Py_DECREF(&LaneType);
         Py_DECREF(m);
         return NULL;
     }

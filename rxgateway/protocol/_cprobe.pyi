@@ -1,7 +1,10 @@
-"""The compiled dispatch probe and event maker (``_cprobe.c``): optional, see
-:mod:`rxgateway.protocol.envelope` and :func:`rxgateway.events.base.dispatch_maker`."""
+"""The compiled dispatch probe, event maker and machine lane (``_cprobe.c``):
+optional, see :mod:`rxgateway.protocol.envelope`,
+:func:`rxgateway.events.base.dispatch_maker` and :mod:`rxgateway.machine.shard_machine`."""
 
-from typing import Generic, TypeVar
+from collections.abc import Callable
+from types import NotImplementedType
+from typing import Any, Generic, TypeVar
 
 _V = TypeVar("_V")
 
@@ -22,3 +25,14 @@ class EventMaker:
     def __call__(self, *args: object) -> object: ...
     @property
     def cls(self) -> type: ...
+
+class Lane:
+    """The shard machine's dispatch lane in one call (see
+    ``rxgateway.machine.shard_machine._read_lane``): ``slots`` names the machine's
+    sequence, wanted set, accepted count, duplicate count and tap, in that order."""
+
+    def __init__(self, probe: DispatchProbe[Any], cls: type, slots: tuple[str, str, str, str, str], loads: Callable[[bytes], Any]) -> None: ...
+    def read(self, machine: object, payload: bytes, /) -> tuple[int, Any, Any] | None | NotImplementedType:
+        """``(sequence, value, d)`` for a wanted dispatch, ``None`` for an unwanted or
+        duplicate one (the state moved as the Python lane moves it), ``NotImplemented``
+        for anything else."""
