@@ -450,7 +450,11 @@ class ShardMachine:
         # Three lanes, one policy: the sequence moves only once a dispatch is accepted,
         # a wanted dispatch is parsed before it is accepted, and every accepted payload
         # goes to the tap.
-        if self._parse_all:  # every dispatch is wanted: parse first, one parse
+        if _read_lane is not None:  # the probe lane below, compiled: one call, for any wanted set
+            out = _read_lane(self, payload)
+            if out is not NotImplemented:
+                return out  # type: ignore[no-any-return]
+        if self._parse_all:  # every dispatch is wanted: parse first, one parse (any key order)
             try:
                 parsed = _loads(payload)
             except ValueError:  # orjson.JSONDecodeError: the general lane reports it
@@ -467,11 +471,7 @@ class ShardMachine:
                     if self.tap is not None:
                         self.tap(payload)
                     return seq, name, parsed.get("d")
-        elif _read_lane is not None:  # the lane below, compiled: one call (see _read_lane)
-            out = _read_lane(self, payload)
-            if out is not NotImplemented:
-                return out  # type: ignore[no-any-return]
-        else:  # the gateway's own layout, read without a parse: this runs for every frame.
+        elif _read_lane is None:  # the gateway's own layout, read without a parse: every frame
             probed = dispatch_probe(payload)
             if probed is not None:
                 name, seq = probed
