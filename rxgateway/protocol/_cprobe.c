@@ -290,26 +290,30 @@ static PyTypeObject ProbeType = {
 
 /* ---------------------------------------------------------------- EventMaker */
 
-/* The offset of the writable object slot `name` of cls, or -1 with TypeError set. */
-static Py_ssize_t
-object_slot(PyTypeObject *cls, PyObject *name, const char *who)
+/* offsets[i] = the offset of the writable object slot names[i] of cls, for each of the
+ * tuple names; -1 with TypeError (or AttributeError) set if one is not such a slot. */
+static int
+object_slots(PyTypeObject *cls, PyObject *names, Py_ssize_t *offsets, const char *who)
 {
-    PyObject *descr = PyObject_GetAttr((PyObject *)cls, name);
-    if (descr == NULL) {
-        return -1;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(names); i++) {
+        PyObject *name = PyTuple_GET_ITEM(names, i);
+        PyObject *descr = PyObject_GetAttr((PyObject *)cls, name);
+        if (descr == NULL) {
+            return -1;
+        }
+        int usable = Py_IS_TYPE(descr, &PyMemberDescr_Type)
+                     && ((PyMemberDescrObject *)descr)->d_member->type == T_OBJECT_EX
+                     && !(((PyMemberDescrObject *)descr)->d_member->flags & READONLY)
+                     && PyType_IsSubtype(cls, PyDescr_TYPE(descr));
+        offsets[i] = usable ? ((PyMemberDescrObject *)descr)->d_member->offset : -1;
+        Py_DECREF(descr);
+        if (!usable) {
+            PyErr_Format(PyExc_TypeError, "%s: %R is not a slot of %.100s", who, name, cls->tp_name);
+            return -1;
+        }
     }
-    int usable = Py_IS_TYPE(descr, &PyMemberDescr_Type)
-                 && ((PyMemberDescrObject *)descr)->d_member->type == T_OBJECT_EX
-                 && !(((PyMemberDescrObject *)descr)->d_member->flags & READONLY)
-                 && PyType_IsSubtype(cls, PyDescr_TYPE(descr));
-    Py_ssize_t offset = usable ? ((PyMemberDescrObject *)descr)->d_member->offset : -1;
-    Py_DECREF(descr);
-    if (!usable) {
-        PyErr_Format(PyExc_TypeError, "%s: %R is not a slot of %.100s", who, name, cls->tp_name);
-    }
-    return offset;
+    return 0;
 }
-
 
 #define MAX_FIELDS 8
 
@@ -355,12 +359,13 @@ maker_clear(MakerObject *self)
     return 0;
 }
 
+/* The dealloc of a type whose tp_clear drops every reference it holds. */
 static void
-maker_dealloc(MakerObject *self)
+cleared_dealloc(PyObject *self)
 {
     PyObject_GC_UnTrack(self);
-    maker_clear(self);
-    Py_TYPE(self)->tp_free((PyObject *)self);
+    Py_TYPE(self)->tp_clear(self);
+    Py_TYPE(self)->tp_free(self);
 }
 
 static PyObject *
@@ -385,12 +390,9 @@ maker_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     if (self == NULL) {
         return NULL;
     }
-    for (Py_ssize_t i = 0; i < count; i++) {
-        self->offsets[i] = object_slot(cls, PyTuple_GET_ITEM(names, i), "EventMaker");
-        if (self->offsets[i] < 0) {
-            Py_DECREF(self);
-            return NULL;
-        }
+    if (object_slots(cls, names, self->offsets, "EventMaker") < 0) {
+        Py_DECREF(self);
+        return NULL;
     }
     Py_INCREF(cls);
     self->cls = cls;
@@ -414,7 +416,7 @@ static PyTypeObject MakerType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "rxgateway.protocol._cprobe.EventMaker",
     .tp_basicsize = sizeof(MakerObject),
-    .tp_dealloc = (destructor)maker_dealloc,
+    .tp_dealloc = cleared_dealloc,
     .tp_vectorcall_offset = offsetof(MakerObject, vectorcall),
     .tp_call = PyVectorcall_Call,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
@@ -610,14 +612,6 @@ lane_clear(LaneObject *self)
     return 0;
 }
 
-static void
-lane_dealloc(LaneObject *self)
-{
-    PyObject_GC_UnTrack(self);
-    lane_clear(self);
-    Py_TYPE(self)->tp_free((PyObject *)self);
-}
-
 static PyObject *
 lane_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
@@ -639,12 +633,9 @@ lane_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     if (self == NULL) {
         return NULL;
     }
-    for (int i = 0; i < LANE_SLOTS; i++) {
-        self->offsets[i] = object_slot(cls, PyTuple_GET_ITEM(slots, i), "Lane");
-        if (self->offsets[i] < 0) {
-            Py_DECREF(self);
-            return NULL;
-        }
+    if (object_slots(cls, slots, self->offsets, "Lane") < 0) {
+        Py_DECREF(self);
+        return NULL;
     }
     self->probe = (ProbeObject *)Py_NewRef(probe);
     self->cls = (PyTypeObject *)Py_NewRef(cls);
@@ -664,7 +655,7 @@ static PyTypeObject LaneType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "rxgateway.protocol._cprobe.Lane",
     .tp_basicsize = sizeof(LaneObject),
-    .tp_dealloc = (destructor)lane_dealloc,
+    .tp_dealloc = cleared_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "Lane(probe, cls, slots, loads)\n--\n\n"
               "The shard machine's dispatch lane in one call: probe, duplicate test, wanted "
