@@ -134,6 +134,8 @@ def scale_result(
         "idle_cpu_cores": round(idle_cpu, 4),
         "reconnects": stats["connections"] - before["connections"] - count,
         "violations": stats["violation_count"] - before["violation_count"],
+        # The emulator's last few, with how soon a refused Identify came.
+        "violation_details": stats["violations"][-5:] if stats["violation_count"] > before["violation_count"] else [],
         "after_traffic_kib_per_shard": round(after, 1) if after is not None else None,
         "max_concurrency": args.max_concurrency,
         "window_s": args.window,

@@ -66,6 +66,7 @@ from .journal import (
 )
 from .journal import ViolationKind as V
 from .limits import SlidingWindow
+from .loop_watch import PERIOD
 from .rules import Refusal
 from .sessions import ServerSession
 
@@ -460,6 +461,16 @@ class Connection:
         self._watchdog = asyncio.get_running_loop().call_later(timeout, self._heartbeat_missed)
 
     def _heartbeat_missed(self) -> None:
+        """The deadline passed; look once more after the loop has read what is waiting.
+
+        The timer can fire in the same pass of the loop that reads a heartbeat sent in
+        time (after the emulator was held up), before the heartbeat's handler runs; a
+        second look :data:`~rxgateway.emulator.loop_watch.PERIOD` later comes after it,
+        and a heartbeat handled meanwhile re-arms the watchdog, cancelling this look.
+        """
+        self._watchdog = asyncio.get_running_loop().call_later(PERIOD, self._heartbeat_still_missed)
+
+    def _heartbeat_still_missed(self) -> None:
         code = self.state.config.heartbeat_timeout_close_code
         timeout = self.state.config.heartbeat_timeout_s
         self.state.violate(self.record, V.MISSED_HEARTBEAT, f"no heartbeat for {timeout} s", code)
@@ -494,9 +505,14 @@ class Connection:
             guilds = state.world.guilds_of(shard)
             if len(guilds) > config.max_guilds_per_shard:
                 raise Refusal(CloseCode.SHARDING_REQUIRED, V.SHARDING_REQUIRED, f"{len(guilds)} guilds on {shard}")
-            if not account.gate.try_pass(shard.number, now):
+            gap = account.gate.try_pass(shard.number, now, state.watch.behind())
+            if gap is not None:
                 attempt(False)
-                state.violate(self.record, V.IDENTIFY_CONCURRENCY, f"bucket {account.gate.key(shard.number)} again")
+                detail = (
+                    f"bucket {account.gate.key(shard.number)} again {gap * 1000:.1f} ms after its last Identify "
+                    f"(window {account.gate.window_s * 1000:g} ms)"
+                )
+                state.violate(self.record, V.IDENTIFY_CONCURRENCY, detail)
                 self._invalid_session(False)
                 return
             if not account.budget.take(now):

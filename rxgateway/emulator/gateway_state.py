@@ -21,6 +21,7 @@ from .accounts import Accounts, BotAccount
 from .command_answers import Commands
 from .faults import DispatchFaultPlan, Fault
 from .journal import ConnectionRecord, Note, Record, Violation, ViolationKind
+from .loop_watch import LoopWatch
 from .playback import ReplaySource
 from .sessions import ServerSession, SessionStore
 from .settings import EmulatorConfig
@@ -89,6 +90,8 @@ class GatewayState:
     def __init__(self, config: EmulatorConfig) -> None:
         self.config = config
         self.clock = ShiftedClock()
+        #: How late the emulator's loop is (running while the server is started).
+        self.watch = LoopWatch()
         self.accounts = Accounts(config)
         self.world = World(
             config.seed, config.guilds, config.members_per_guild, config.large_guilds, config.large_guild_members

@@ -41,14 +41,37 @@ class IdentifyGate:
     def key(self, shard_id: int) -> int:
         return shard_id % self.max_concurrency
 
-    def try_pass(self, shard_id: int, now: float) -> bool:
-        """Let an Identify of ``shard_id`` through at ``now``, or refuse it."""
+    @property
+    def window_s(self) -> float:
+        """Seconds between two Identifies of one key."""
+        return self._window_s
+
+    def try_pass(self, shard_id: int, now: float, waited: float = 0.0) -> float | None:
+        """Let an Identify of ``shard_id`` read at ``now`` through (``None``), or refuse
+        it: then the most seconds there can have been since its key's last Identify,
+        which were too few.
+
+        ``waited`` is how long the Identify may have waited to be read (the emulator's
+        own lag, :class:`~rxgateway.emulator.loop_watch.LoopWatch`): it may have arrived
+        as early as ``now - waited``, and the next Identify of its key is measured from
+        then. Only an Identify that came too soon whatever the lag is refused.
+
+        Example::
+
+            >>> gate = IdentifyGate(max_concurrency=2, window_s=5.0)
+            >>> [gate.try_pass(shard, now) for shard, now in ((0, 0.0), (1, 1.0), (2, 4.5), (2, 5.0))]
+            [None, None, 4.5, None]
+            >>> gate.try_pass(0, 12.0, waited=2.0)  # read at 12.0, perhaps there since 10.0
+            >>> gate.try_pass(2, 15.5)  # 5.5 s after 10.0: it may have kept the window
+            >>> gate.try_pass(0, 19.0)
+            3.5
+        """
         key = self.key(shard_id)
         last = self._last.get(key)
         if last is not None and now - last < self._window_s:
-            return False
-        self._last[key] = now
-        return True
+            return now - last
+        self._last[key] = now - waited
+        return None
 
 
 class SessionStartBudget:

@@ -131,10 +131,12 @@ class GatewayEmulator:
         self.state.gateway_url = self.url
         self.state.resume_url = f"{self.url}/resume"
         self._own(asyncio.get_running_loop().create_task(self._sweep()))
+        self.state.watch.start()
 
     async def stop(self) -> None:
         """Stop traffic, close every connection with 1001, and unbind."""
         self.stop_traffic()
+        self.state.watch.stop()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

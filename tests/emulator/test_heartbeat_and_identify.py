@@ -8,6 +8,7 @@ waits to be closed asserts a lower bound on when, never an upper one.
 from __future__ import annotations
 
 import asyncio
+import re
 
 import aiohttp
 
@@ -90,6 +91,11 @@ async def test_identify_concurrency_gives_invalid_session_false_and_a_violation(
         assert [v.kind for v in emu.violations] == [V.IDENTIFY_CONCURRENCY]
         identifies = emu.record.identifies()
         assert [(i.shard.number, i.bucket, i.accepted) for i in identifies] == [(0, 0, True), (1, 0, False)]
+        # The record says how soon it came, so a refusal can be traced to its cause: at
+        # most the time between the two reads (more if the first waited to be read).
+        said = re.fullmatch(r"bucket 0 again ([0-9.]+) ms after its last Identify \(window 5000 ms\)", emu.violations[0].detail)
+        assert said is not None, emu.violations[0].detail
+        assert (identifies[1].time - identifies[0].time) * 1000 - 0.05 <= float(said[1]) < 5000
         await first.close()
 
 
