@@ -187,13 +187,20 @@ async def measure_idle(args: argparse.Namespace, beats: Callable[[], int] | None
         sent = answer["sent"]
     beats0 = beats() if beats else 0
     print(f"IDLE {args.idle}", flush=True)  # scale5k.py --strace attaches now
+    u0 = resource.getrusage(resource.RUSAGE_SELF)
     c0, w0 = cpu_s(), time.perf_counter()
     await asyncio.sleep(args.idle)
     wall = time.perf_counter() - w0
     cpu = cpu_s() - c0
+    u1 = resource.getrusage(resource.RUSAGE_SELF)
     seen = await control(args.control, "/bench/beats", {"window_s": wall})
     return {
         "idle_cpu": cpu / wall,
+        # Where the CPU went: the process's own code, the kernel on its behalf, and how
+        # often it gave up the CPU (each is a wake-up of the loop, roughly).
+        "idle_user_cores": round((u1.ru_utime - u0.ru_utime) / wall, 4),
+        "idle_system_cores": round((u1.ru_stime - u0.ru_stime) / wall, 4),
+        "idle_wakeups_per_s": round((u1.ru_nvcsw - u0.ru_nvcsw) / wall, 1),
         "trickle_sent": sent,
         "client_beats": (beats() - beats0) if beats else None,
         "emulator_beats": seen,
