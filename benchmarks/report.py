@@ -214,14 +214,30 @@ def scale_rows(results: list[dict[str, Any]]) -> list[list[str]]:
         rows.append([
             client, comp, str(shards), str(len(runs)), _spread([r["ready_s"] for r in runs], 2),
             f"{min(r['active'] for r in runs)}/{shards}", _spread([r["idle_kib_per_shard"] for r in runs], 1),
-            _spread([r["idle_cpu_cores"] for r in runs], 3), str(sum(r["reconnects"] for r in runs)),
-            _spread(after, 0) if after else "-",
+            _spread([r["idle_cpu_cores"] for r in runs], 3), _split(runs), _optional(runs, "idle_wakeups_per_s", 0),
+            str(sum(r["reconnects"] for r in runs)), _spread(after, 0) if after else "-",
         ])  # fmt: skip
     return rows
 
 
+def _optional(runs: list[dict[str, Any]], key: str, digits: int) -> str:
+    """:func:`_spread` of ``key``, or "-" where the runs predate it."""
+    values = [r[key] for r in runs if r.get(key) is not None]
+    return _spread(values, digits) if values else "-"
+
+
+def _split(runs: list[dict[str, Any]]) -> str:
+    """Median user / system cores of the idle window, or "-" where the runs predate it."""
+    user = [r["idle_user_cores"] for r in runs if r.get("idle_user_cores") is not None]
+    system = [r["idle_system_cores"] for r in runs if r.get("idle_system_cores") is not None]
+    if not user or not system:
+        return "-"
+    return f"{statistics.median(user):.4f} / {statistics.median(system):.4f}"
+
+
 SCALE_HEADER = ["client", "compression", "shards", "runs", "all READY s", "active (fewest)", "idle KiB/shard",
-                "idle CPU cores", "reconnects (all runs)", "KiB/shard after traffic"]  # fmt: skip
+                "idle CPU cores", "user / system cores", "loop wake-ups /s", "reconnects (all runs)",
+                "KiB/shard after traffic"]  # fmt: skip
 
 
 def scale_targets(results: list[dict[str, Any]]) -> list[tuple[str, str, str]]:

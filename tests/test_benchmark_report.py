@@ -74,6 +74,20 @@ def test_idle_cpu_verdict_pairs_the_rounds() -> None:
     assert verdict == "MET"
 
 
+def test_scale_rows_split_the_idle_cpu_and_show_a_dash_for_runs_that_predate_it() -> None:
+    old = [_scale("hikari", "zlib-stream", i, 0.015) for i in range(2)]
+    new = [
+        dict(_scale("rxgateway", "zlib-stream", i, 0.014), idle_user_cores=u, idle_system_cores=k, idle_wakeups_per_s=w)
+        for i, (u, k, w) in enumerate([(0.010, 0.004, 9.0), (0.012, 0.003, 15.0), (0.011, 0.005, 12.0)])
+    ]
+    rows = {row[0]: row for row in report.scale_rows(old + new)}
+    header = report.SCALE_HEADER
+    assert all(len(row) == len(header) for row in rows.values())
+    split, wakeups = header.index("user / system cores"), header.index("loop wake-ups /s")
+    assert rows["rxgateway"][split] == "0.0110 / 0.0040" and rows["rxgateway"][wakeups] == "12 [9-15]"
+    assert rows["hikari"][split] == "-" and rows["hikari"][wakeups] == "-"
+
+
 def test_instruction_rows_give_each_path_its_ratio_to_its_own_floor() -> None:
     results = [
         {"path": "floor", "compression": "zstd-stream", "instructions": 40000},

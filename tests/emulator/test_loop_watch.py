@@ -57,14 +57,19 @@ async def test_a_restart_starts_on_time() -> None:
         watch.stop()
 
 
+async def hello_pair(http: aiohttp.ClientSession, url: str) -> tuple[GatewayClient, GatewayClient]:
+    """Two connections that got Hello and may identify."""
+    clients = (await GatewayClient.connect(http, url), await GatewayClient.connect(http, url))
+    for client in clients:
+        assert (await client.receive())["op"] == 10
+    return clients
+
+
 async def test_identifies_sent_a_window_apart_but_read_together_are_not_refused(
     make_emulator: MakeEmulator, http: aiohttp.ClientSession
 ) -> None:
     async with make_emulator(identify_window_s=0.3, shards=2) as emu:
-        first = await GatewayClient.connect(http, emu.url)
-        second = await GatewayClient.connect(http, emu.url)
-        await first.receive()
-        await second.receive()
+        first, second = await hello_pair(http, emu.url)
         await asyncio.sleep(3 * PERIOD)  # the loop is on time
         await first.identify(shard=[0, 2])  # one key: max_concurrency 1
         time.sleep(0.4)  # the emulator is held up; the Identify waits in its socket
@@ -83,10 +88,7 @@ async def test_identifies_too_soon_are_still_refused_after_a_stall(
     make_emulator: MakeEmulator, http: aiohttp.ClientSession
 ) -> None:
     async with make_emulator(identify_window_s=2.0, shards=2) as emu:
-        first = await GatewayClient.connect(http, emu.url)
-        second = await GatewayClient.connect(http, emu.url)
-        await first.receive()
-        await second.receive()
+        first, second = await hello_pair(http, emu.url)
         await first.identify(shard=[0, 2])
         time.sleep(0.4)  # the first may have waited 0.4 s: the second is still too soon
         await second.identify(shard=[1, 2])
