@@ -8,6 +8,9 @@ heartbeat interval, with a realistic trickle of events, and a scaled identify wi
         --max-concurrency 0 --idle 10 --runs 3      # part 5: idle CPU at 2 s heartbeats
     .venv/bin/python benchmarks/scale5k.py --shards 200 --heartbeat-ms 2000 --trickle 0 \\
         --max-concurrency 0 --idle 8 --strace       # + syscalls per heartbeat (strace -c)
+    .venv/bin/python benchmarks/scale5k.py --shards 64 --heartbeat-ms 2000 --trickle 0 \\
+        --max-concurrency 0 --idle 10 --clients rxgateway,hikari --callgrind
+                                                    # + instructions per heartbeat (callgrind)
     .venv/bin/python benchmarks/scale5k.py --shards 32 --heartbeat-ms 1000 --window 0.05 \\
         --idle 3 --clients rxgateway,floor          # smoke
 
@@ -30,7 +33,12 @@ to CPU 1, as in ``run.py``):
   against the interval (late = over 1.05 x), and its missed-heartbeat closes;
 * with ``--strace``, one more run per client under ``strace -c -f`` attached for the
   idle window only: syscalls per heartbeat on the wire (not counted in the CPU
-  figures: strace slows the process it traces).
+  figures: strace slows the process it traces);
+* with ``--callgrind``, one more run per client under ``valgrind --tool=callgrind``,
+  counting only during the idle window: the process's instructions per heartbeat on
+  the wire, which unlike its CPU time do not move with the machine's load. Valgrind
+  runs the client some 50x slower: keep it to a count it can hold (64 shards at 2 s
+  beats); a run that reconnects is reported, and means nothing.
 
 Runs are interleaved (each round runs every client once, rotated) and the table gives
 the median and the min-max of the rounds. Output: the table on stdout,
@@ -92,6 +100,7 @@ class Bench:
         self.python = {"main": sys.executable}
         self.results: list[dict[str, Any]] = []
         self.straces: list[dict[str, Any]] = []
+        self.callgrinds: list[dict[str, Any]] = []
         self.failures: list[str] = []
 
     def python_for(self, client: str) -> str:
@@ -105,10 +114,13 @@ class Bench:
                 self.python["peers"] = sys.executable
         return self.python["peers"]
 
-    def command(self, client: str, host: Host) -> list[str]:
+    def command(self, client: str, host: Host, callgrind: Path | None = None) -> list[str]:
         a = self.args
         driver = "rxgateway" if client == "rxgateway-before" else client
+        # Counting starts switched off; ``drive`` switches it on for the idle window.
+        tool = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={callgrind}"] if callgrind else []
         command = [
+            *tool,
             self.python_for(client), "-O", str(DRIVERS / CLIENTS[driver]), "--client", driver, "--mode", "scale",
             "--url", host.url, "--api-url", host.api_url, "--control", host.control, "--token", TOKEN,
             "--compression", a.compression, "--shards", str(a.shards), "--idle", str(a.idle),
@@ -122,16 +134,21 @@ class Bench:
         path = str(DRIVERS) if client == "hikari" else f"{DRIVERS}{os.pathsep}{tree}"
         return loops.environment(loop, dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=path))
 
-    def drive(self, client: str, loop: str, host: Host, strace: bool = False) -> dict[str, Any] | None:
-        command = self.command(client, host)
+    def drive(
+        self, client: str, loop: str, host: Host, strace: bool = False, callgrind: bool = False
+    ) -> dict[str, Any] | None:
+        count_file = self.out / "logs" / f"callgrind-{client}-{loop}.out"
+        command = self.command(client, host, count_file if callgrind else None)
         busy0 = _busy_jiffies()
         started = time.monotonic()
-        proc = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=open(self.log, "a"), text=True, cwd=ROOT, env=self.env(client, loop)
-        )
+        env = self.env(client, loop)
+        if callgrind:
+            env["PYTHONHASHSEED"] = "1"  # str hashes salted alike from run to run
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=open(self.log, "a"), text=True, cwd=ROOT, env=env)
         assert proc.stdout is not None
         result: dict[str, Any] | None = None
         tracer: subprocess.Popen[str] | None = None
+        counting: threading.Timer | None = None
         trace_file = self.out / "logs" / f"strace-{client}-{loop}.txt"
         deadline = started + self.args.timeout
         watchdog = threading.Timer(self.args.timeout, proc.kill)  # a hung driver ends the read below
@@ -146,6 +163,12 @@ class Bench:
                          "-p", str(proc.pid)],  # fmt: skip
                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                     )
+                elif line.startswith("IDLE ") and callgrind:
+                    # Count the idle window only, less half a second at its end (the
+                    # driver's own calls to the host after it).
+                    switch_counting(proc.pid, True)
+                    counting = threading.Timer(max(0.5, self.args.idle - 0.5), switch_counting, (proc.pid, False))
+                    counting.start()
                 elif line.startswith("RESULT "):
                     result = json.loads(line[7:])
                 if time.monotonic() > deadline:
@@ -156,6 +179,8 @@ class Bench:
             proc.wait()
         finally:
             watchdog.cancel()
+            if counting is not None:
+                counting.join()
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
@@ -174,6 +199,8 @@ class Bench:
         result["process_s"] = round(time.monotonic() - started, 1)
         if tracer is not None:
             result["strace"] = parse_strace(trace_file)
+        if callgrind:
+            result["instructions"] = callgrind_total(count_file)
         return result
 
     def theoretical_min(self, margin: float = 0.0) -> float:
@@ -218,13 +245,23 @@ class Bench:
                         beats = result["emulator_beats"]["beats"]
                         say(f"  strace {client:10} {st['calls']} syscalls, {st['seconds']:.3f} s in the kernel "
                             f"over {beats} beats: {st['calls'] / max(beats, 1):.2f} syscalls/beat")  # fmt: skip
+            if a.callgrind:
+                for client in self.clients:
+                    result = self.drive(client, self.loops[0], host, callgrind=True)
+                    if result is not None and result.get("instructions"):
+                        result["client"] = client
+                        self.callgrinds.append(result)
+                        beats = result["emulator_beats"]["beats"]
+                        say(f"  callgrind {client:10} {result['instructions']:,} instructions over {beats} beats: "
+                            f"{result['instructions'] / max(beats, 1):,.0f} per beat, reconnects {result['reconnects']}")  # fmt: skip
         finally:
             host.stop()
         md = self.table()
         say("\n" + md)
         (self.out / "scale5k.md").write_text(md + "\n")
         (self.out / "scale5k.json").write_text(json.dumps(
-            {"args": vars(a), "results": self.results, "strace": self.straces, "failures": self.failures}, indent=1))  # fmt: skip
+            {"args": vars(a), "results": self.results, "strace": self.straces, "callgrind": self.callgrinds,
+             "failures": self.failures}, indent=1))  # fmt: skip
         say(f"\nwritten: {self.out}/scale5k.md, scale5k.json; logs in {self.log}")
         for failure in self.failures:
             say(f"FAILED: {failure}")
@@ -274,6 +311,14 @@ class Bench:
                 beats = max(r["emulator_beats"]["beats"], 1)
                 top = ", ".join(f"{name} {n / beats:.2f}" for name, n in st["top"][:6])
                 lines.append(f"| {r['client']} | {st['calls']} | {st['calls'] / beats:.2f} | {st['seconds']:.3f} | {top} |")
+        if self.callgrinds:
+            lines += ["", "Instructions during the idle window (callgrind, a separate run; the whole process, beats as "
+                      "the emulator saw them; a run with reconnects is not idle):", "",
+                      "| client | instructions | beats | per beat | reconnects |", "|---|---|---|---|---|"]  # fmt: skip
+            for r in self.callgrinds:
+                beats = max(r["emulator_beats"]["beats"], 1)
+                lines.append(f"| {r['client']} | {r['instructions']:,} | {beats} | {r['instructions'] / beats:,.0f} | "
+                             f"{r['reconnects']} |")  # fmt: skip
         return "\n".join(lines)
 
 
@@ -292,6 +337,23 @@ def line_of(r: dict[str, Any], a: argparse.Namespace) -> str:
             f"beats {b['beats']} late {b['late_gaps']}/{b['gaps']} max gap {b['gap_max_s']} s, "
             f"missed {b['missed_heartbeat_closes']}, trickle {r.get('trickle_sent')}, busy {r['machine_busy_cores']}, "
             f"load {r['load_average']}")  # fmt: skip
+
+
+def switch_counting(pid: int, on: bool) -> None:
+    """Switch callgrind's counting in process ``pid`` on or off."""
+    subprocess.run(["callgrind_control", "-i", "on" if on else "off", str(pid)], capture_output=True, check=False)
+
+
+def callgrind_total(path: Path) -> int:
+    """The instructions a callgrind output file counted; 0 if none. (With counting
+    switched on and off by ``callgrind_control``, ``summary:`` can say 0 where
+    ``totals:`` has the count: the larger is taken.)"""
+    try:
+        text = path.read_text()
+    except OSError:
+        return 0
+    counts = [int(line.split()[1]) for line in text.splitlines() if line.startswith(("summary:", "totals:"))]
+    return max(counts, default=0)
 
 
 def parse_strace(path: Path) -> dict[str, Any]:
@@ -335,6 +397,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--loop", default="asyncio", choices=["asyncio", "uvloop", "both"])
     p.add_argument("--runs", type=int, default=1, help="rounds (every client once per round)")
     p.add_argument("--strace", action="store_true", help="one more run per client under strace -c (syscalls per beat)")
+    p.add_argument("--callgrind", action="store_true",
+                   help="one more run per client under callgrind, counting the idle window (instructions per beat)")
     p.add_argument("--timeout", type=float, default=900.0, help="seconds one client run may take")
     p.add_argument("--out", help="output directory (default benchmarks/results)")
     p.add_argument("--before", metavar="DIR", help="also run rxgateway from the tree DIR (holding rxgateway/), as "
