@@ -374,4 +374,22 @@ def instruction_rows(results: list[dict[str, Any]], against: dict[str, str]) -> 
     return rows
 
 
+IDLE_INSTRUCTION_HEADER = [h.replace("path", "client").replace("/event", "/beat") for h in INSTRUCTION_HEADER]
+
+
+def idle_instruction_targets(results: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """rxgateway's instructions per idle heartbeat against hikari's, per compression
+    (only where neither run reconnected: a run that reconnects is not idle)."""
+    count = {(r["path"], r["compression"]): r for r in results}
+    rows = []
+    for comp in ("zstd-stream", "zlib-stream"):
+        ours, theirs = count.get(("rxgateway", comp)), count.get(("hikari", comp))
+        if ours is None or theirs is None or ours["reconnects"] or theirs["reconnects"]:
+            continue
+        ratio = ours["instructions"] / theirs["instructions"]
+        rows.append((f"64 idle shards {comp}: instructions per heartbeat <= hikari's (callgrind, whole process)",
+                     f"{ours['instructions']:,} vs {theirs['instructions']:,} = {ratio:.2f}x", _verdict(ratio <= 1.0)))  # fmt: skip
+    return rows
+
+
 TARGET_HEADER = ["target", "figure", "verdict"]

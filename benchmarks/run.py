@@ -221,6 +221,7 @@ class Suite:
         self.latency: list[dict[str, Any]] = []
         self.scale: list[dict[str, Any]] = []
         self.instructions: list[dict[str, Any]] = []
+        self.idle_instructions: list[dict[str, Any]] = []
         self.failures: list[str] = []
         self.profile_md = ""
         self.env: dict[str, Any] = {}
@@ -430,7 +431,12 @@ class Suite:
         if self.args.quick:
             args += ["--shards", "32", "--heartbeat-ms", "1000", "--window", "0.05", "--idle", "3"]
         say("many: 5,000 shards in one process (scale5k.py)" if not self.args.quick else "many: scale5k.py smoke")
-        cpus = set(range(os.cpu_count() or 1))  # this script is pinned to one CPU: scale5k pins for itself
+        self.scale5k("many", args)
+
+    def scale5k(self, part: str, args: list[str]) -> bool:
+        """Run ``scale5k.py`` with ``args``, unpinned (it pins its own processes); a
+        failure is recorded under ``part``."""
+        cpus = set(range(os.cpu_count() or 1))  # this script is pinned to one CPU
 
         def unpinned() -> None:
             if hasattr(os, "sched_setaffinity"):
@@ -438,7 +444,8 @@ class Suite:
 
         done = subprocess.run([sys.executable, str(HERE / "scale5k.py"), *args], cwd=ROOT, preexec_fn=unpinned)
         if done.returncode != 0:
-            self.failures.append(f"many: scale5k.py exit {done.returncode}")
+            self.failures.append(f"{part}: scale5k.py exit {done.returncode}")
+        return done.returncode == 0
 
     def scale_part(self) -> None:
         host = Host(self.pin, SCALE_HOST, self.out / "logs" / "scale-host.log")
@@ -500,6 +507,21 @@ class Suite:
                     continue
                 self.instructions.append({"path": path, "compression": comp, "instructions": round(per)})
                 say(f"  {comp:11} {path:18} {per:8.0f} instructions/event")
+        # An idle heartbeat, the whole client process counted (scale5k.py --callgrind):
+        # 64 shards, which hikari holds under valgrind.
+        clients = [c for c in ("rxgateway", "hikari") if self.client_ok(c)]
+        say(f"\ninstructions: an idle heartbeat, whole process, 64 shards at 2 s ({', '.join(clients)})")
+        for comp in ("zstd-stream", "zlib-stream"):
+            out = self.out / f"idle-instructions-{comp}"
+            args = ["--shards", "64", "--heartbeat-ms", "2000", "--trickle", "0", "--max-concurrency", "0",
+                    "--idle", "10", "--clients", ",".join(clients), "--callgrind", "--compression", comp,
+                    "--out", str(out)]  # fmt: skip
+            if not self.scale5k("instructions", args):
+                continue
+            for r in json.loads((out / "scale5k.json").read_text())["callgrind"]:
+                beats = max(r["emulator_beats"]["beats"], 1)
+                self.idle_instructions.append({"path": r["client"], "compression": comp, "reconnects": r["reconnects"],
+                                               "instructions": round(r["instructions"] / beats)})  # fmt: skip
 
     # -- output --------------------------------------------------------------------------
 
@@ -520,7 +542,12 @@ class Suite:
                         "rxgateway.events.MessageCreate from each one in the subscriber")  # fmt: skip
                 text.append(note)
                 md.append(f"\n{note}.")
-        targets = report.throughput_targets(summ) + report.scale_targets(self.scale) + report.latency_targets(self.latency)
+        targets = (
+            report.throughput_targets(summ)
+            + report.scale_targets(self.scale)
+            + report.idle_instruction_targets(self.idle_instructions)
+            + report.latency_targets(self.latency)
+        )
         if self.latency:
             rows = report.latency_rows(self.latency)
             text += ["\n## latency (zstd-stream, perf_counter_ns at the subscriber - emu_sent_ns)",
@@ -535,6 +562,11 @@ class Suite:
             title = "instructions per event (callgrind, the receive path replayed; aiohttp's frame parsing not included)"
             text += [f"\n## {title}", report.text_table(rows, report.INSTRUCTION_HEADER)]
             md += [f"\n### {title[0].upper()}{title[1:]}\n", report.md_table(rows, report.INSTRUCTION_HEADER)]
+        if self.idle_instructions:
+            rows = report.instruction_rows(self.idle_instructions, {"hikari": "hikari", "rxgateway": "hikari"})
+            title = "instructions per idle heartbeat (callgrind, the whole client process, 64 shards at 2 s)"
+            text += [f"\n## {title}", report.text_table(rows, report.IDLE_INSTRUCTION_HEADER)]
+            md += [f"\n### {title[0].upper()}{title[1:]}\n", report.md_table(rows, report.IDLE_INSTRUCTION_HEADER)]
         if targets:
             rows = [list(t) for t in targets]
             text += ["\n## targets of the Performance issue", report.text_table(rows, report.TARGET_HEADER)]
@@ -568,7 +600,8 @@ class Suite:
         (self.out / "latest.md").write_text(md)
         (self.out / "latest.json").write_text(json.dumps(
             {"env": env, "plan": self.plan, "throughput": self.results, "latency": self.latency,
-             "scale": self.scale, "instructions": self.instructions, "failures": self.failures}, indent=1))  # fmt: skip
+             "scale": self.scale, "instructions": self.instructions, "idle_instructions": self.idle_instructions,
+             "failures": self.failures}, indent=1))  # fmt: skip
         say(f"\nwritten: {self.out}/latest.md, latest.json; driver logs in {self.log}")
 
     def render(self, path: Path) -> int:
@@ -578,6 +611,7 @@ class Suite:
         self.env.setdefault("command", "python3 dev.py bench")
         self.results, self.latency, self.scale = data["throughput"], data["latency"], data["scale"]
         self.instructions = data.get("instructions", [])
+        self.idle_instructions = data.get("idle_instructions", [])
         self.failures = data["failures"]
         profile = path.parent / "profile.md"
         self.profile_md = profile.read_text().strip() if profile.exists() else ""

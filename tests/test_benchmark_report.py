@@ -88,6 +88,19 @@ def test_scale_rows_split_the_idle_cpu_and_show_a_dash_for_runs_that_predate_it(
     assert rows["hikari"][split] == "-" and rows["hikari"][wakeups] == "-"
 
 
+def test_idle_instructions_are_judged_against_hikari_only_where_neither_reconnected() -> None:
+    def beat(client: str, comp: str, per_beat: int, reconnects: int = 0) -> dict[str, Any]:
+        return {"path": client, "compression": comp, "instructions": per_beat, "reconnects": reconnects}
+
+    results = [beat("rxgateway", "zstd-stream", 95000), beat("hikari", "zstd-stream", 125000),
+               beat("rxgateway", "zlib-stream", 99000), beat("hikari", "zlib-stream", 900000, reconnects=40)]  # fmt: skip
+    [(target, figure, verdict)] = report.idle_instruction_targets(results)
+    assert target.startswith("64 idle shards zstd-stream") and figure == "95,000 vs 125,000 = 0.76x" and verdict == "MET"
+    rows = report.instruction_rows(results, {"hikari": "hikari", "rxgateway": "hikari"})
+    assert rows[1] == ["rxgateway (vs hikari)", "95,000", "0.760x", "99,000", "0.110x"]
+    assert report.IDLE_INSTRUCTION_HEADER[0] == "client" and "instructions/beat" in report.IDLE_INSTRUCTION_HEADER[1]
+
+
 def test_instruction_rows_give_each_path_its_ratio_to_its_own_floor() -> None:
     results = [
         {"path": "floor", "compression": "zstd-stream", "instructions": 40000},
