@@ -214,7 +214,7 @@ def scale_rows(results: list[dict[str, Any]]) -> list[list[str]]:
         rows.append([
             client, comp, str(shards), str(len(runs)), _spread([r["ready_s"] for r in runs], 2),
             f"{min(r['active'] for r in runs)}/{shards}", _spread([r["idle_kib_per_shard"] for r in runs], 1),
-            _spread([r["idle_cpu_cores"] for r in runs], 3), _split(runs), _optional(runs, "idle_wakeups_per_s", 0),
+            _spread([r["idle_cpu_cores"] for r in runs], 3), _split(runs), _optional(runs, "idle_voluntary_switches_per_s", 0),
             str(sum(r["reconnects"] for r in runs)), _spread(after, 0) if after else "-",
         ])  # fmt: skip
     return rows
@@ -236,7 +236,7 @@ def _split(runs: list[dict[str, Any]]) -> str:
 
 
 SCALE_HEADER = ["client", "compression", "shards", "runs", "all READY s", "active (fewest)", "idle KiB/shard",
-                "idle CPU cores", "user / system cores", "loop wake-ups /s", "reconnects (all runs)",
+                "idle CPU cores", "user / system cores", "voluntary switches /s", "reconnects (all runs)",
                 "KiB/shard after traffic"]  # fmt: skip
 
 

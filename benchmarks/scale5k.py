@@ -138,6 +138,7 @@ class Bench:
         self, client: str, loop: str, host: Host, strace: bool = False, callgrind: bool = False
     ) -> dict[str, Any] | None:
         count_file = self.out / "logs" / f"callgrind-{client}-{loop}.out"
+        count_file.unlink(missing_ok=True)  # never read an earlier run's count
         command = self.command(client, host, count_file if callgrind else None)
         busy0 = _busy_jiffies()
         started = time.monotonic()
@@ -148,7 +149,7 @@ class Bench:
         assert proc.stdout is not None
         result: dict[str, Any] | None = None
         tracer: subprocess.Popen[str] | None = None
-        counting: threading.Timer | None = None
+        counting: Counting | None = None
         trace_file = self.out / "logs" / f"strace-{client}-{loop}.txt"
         deadline = started + self.args.timeout
         watchdog = threading.Timer(self.args.timeout, proc.kill)  # a hung driver ends the read below
@@ -164,11 +165,9 @@ class Bench:
                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                     )
                 elif line.startswith("IDLE ") and callgrind:
-                    # Count the idle window only, less half a second at its end (the
-                    # driver's own calls to the host after it).
-                    switch_counting(proc.pid, True)
-                    counting = threading.Timer(max(0.5, self.args.idle - 0.5), switch_counting, (proc.pid, False))
-                    counting.start()
+                    # Count within the idle window only: it ends half a second early,
+                    # before the driver's own calls to the host after it.
+                    counting = Counting(proc.pid, self.args.idle - 0.5)
                 elif line.startswith("RESULT "):
                     result = json.loads(line[7:])
                 if time.monotonic() > deadline:
@@ -180,7 +179,7 @@ class Bench:
         finally:
             watchdog.cancel()
             if counting is not None:
-                counting.join()
+                counting.finish()
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
@@ -200,7 +199,17 @@ class Bench:
         if tracer is not None:
             result["strace"] = parse_strace(trace_file)
         if callgrind:
-            result["instructions"] = callgrind_total(count_file)
+            total = callgrind_total(count_file)
+            if counting is None or counting.seconds is None or not total:
+                self.failures.append(f"{client} ({loop}): callgrind counted nothing (switching it on or off failed)")
+                return None
+            # The beats are the emulator's over the whole window; the instructions
+            # over the part of it counted: per beat, at the counted rate.
+            beats = max(result["emulator_beats"]["beats"], 1)
+            window = result["emulator_beats"]["window_s"]
+            result["instructions"] = total
+            result["counted_s"] = round(counting.seconds, 3)
+            result["instructions_per_beat"] = round(total / (beats * counting.seconds / window))
         return result
 
     def theoretical_min(self, margin: float = 0.0) -> float:
@@ -251,9 +260,9 @@ class Bench:
                     if result is not None and result.get("instructions"):
                         result["client"] = client
                         self.callgrinds.append(result)
-                        beats = result["emulator_beats"]["beats"]
-                        say(f"  callgrind {client:10} {result['instructions']:,} instructions over {beats} beats: "
-                            f"{result['instructions'] / max(beats, 1):,.0f} per beat, reconnects {result['reconnects']}")  # fmt: skip
+                        say(f"  callgrind {client:10} {result['instructions']:,} instructions in {result['counted_s']} s "
+                            f"of the window: {result['instructions_per_beat']:,} per beat, reconnects "
+                            f"{result['reconnects']}")  # fmt: skip
         finally:
             host.stop()
         md = self.table()
@@ -312,13 +321,14 @@ class Bench:
                 top = ", ".join(f"{name} {n / beats:.2f}" for name, n in st["top"][:6])
                 lines.append(f"| {r['client']} | {st['calls']} | {st['calls'] / beats:.2f} | {st['seconds']:.3f} | {top} |")
         if self.callgrinds:
-            lines += ["", "Instructions during the idle window (callgrind, a separate run; the whole process, beats as "
-                      "the emulator saw them; a run with reconnects is not idle):", "",
-                      "| client | instructions | beats | per beat | reconnects |", "|---|---|---|---|---|"]  # fmt: skip
+            lines += ["", "Instructions during the idle window (callgrind, a separate run; the whole process; per "
+                      "beat = instructions over the seconds counted, times the window, over the beats the emulator "
+                      "saw in it; a run with reconnects is not idle):", "",
+                      "| client | instructions | seconds counted | beats in the window | per beat | reconnects |",
+                      "|---|---|---|---|---|---|"]  # fmt: skip
             for r in self.callgrinds:
-                beats = max(r["emulator_beats"]["beats"], 1)
-                lines.append(f"| {r['client']} | {r['instructions']:,} | {beats} | {r['instructions'] / beats:,.0f} | "
-                             f"{r['reconnects']} |")  # fmt: skip
+                lines.append(f"| {r['client']} | {r['instructions']:,} | {r['counted_s']} | {r['emulator_beats']['beats']} "
+                             f"| {r['instructions_per_beat']:,} | {r['reconnects']} |")  # fmt: skip
         return "\n".join(lines)
 
 
@@ -339,9 +349,31 @@ def line_of(r: dict[str, Any], a: argparse.Namespace) -> str:
             f"load {r['load_average']}")  # fmt: skip
 
 
-def switch_counting(pid: int, on: bool) -> None:
-    """Switch callgrind's counting in process ``pid`` on or off."""
-    subprocess.run(["callgrind_control", "-i", "on" if on else "off", str(pid)], capture_output=True, check=False)
+class Counting:
+    """Callgrind's counting in process ``pid``, switched on now and off ``seconds``
+    later (by a timer thread). :attr:`seconds` is how long it was on, measured between
+    the two switches, or ``None`` if either failed."""
+
+    def __init__(self, pid: int, seconds: float) -> None:
+        self.pid = pid
+        self.seconds: float | None = None
+        self._on = self._switch(True)
+        self._started = time.monotonic()
+        self._timer = threading.Timer(seconds, self._off)
+        self._timer.start()
+
+    def _switch(self, on: bool) -> bool:
+        done = subprocess.run(["callgrind_control", "-i", "on" if on else "off", str(self.pid)], capture_output=True)
+        return done.returncode == 0
+
+    def _off(self) -> None:
+        ended = time.monotonic()
+        if self._switch(False) and self._on:
+            self.seconds = ended - self._started
+
+    def finish(self) -> None:
+        """Wait for the switch off (it runs while the process is still counting)."""
+        self._timer.join()
 
 
 def callgrind_total(path: Path) -> int:
@@ -403,7 +435,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", help="output directory (default benchmarks/results)")
     p.add_argument("--before", metavar="DIR", help="also run rxgateway from the tree DIR (holding rxgateway/), as "
                    "'rxgateway-before': e.g. `git archive HEAD rxgateway | tar -x -C DIR` (before/after a change)")
-    return Bench(p.parse_args(argv)).run()
+    args = p.parse_args(argv)
+    if args.callgrind and args.idle < 2:
+        p.error("--callgrind needs --idle of 2 s or more (it counts all but the window's last half second)")
+    return Bench(args).run()
 
 
 if __name__ == "__main__":

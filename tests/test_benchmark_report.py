@@ -77,13 +77,13 @@ def test_idle_cpu_verdict_pairs_the_rounds() -> None:
 def test_scale_rows_split_the_idle_cpu_and_show_a_dash_for_runs_that_predate_it() -> None:
     old = [_scale("hikari", "zlib-stream", i, 0.015) for i in range(2)]
     new = [
-        dict(_scale("rxgateway", "zlib-stream", i, 0.014), idle_user_cores=u, idle_system_cores=k, idle_wakeups_per_s=w)
+        dict(_scale("rxgateway", "zlib-stream", i, 0.014), idle_user_cores=u, idle_system_cores=k, idle_voluntary_switches_per_s=w)
         for i, (u, k, w) in enumerate([(0.010, 0.004, 9.0), (0.012, 0.003, 15.0), (0.011, 0.005, 12.0)])
     ]
     rows = {row[0]: row for row in report.scale_rows(old + new)}
     header = report.SCALE_HEADER
     assert all(len(row) == len(header) for row in rows.values())
-    split, wakeups = header.index("user / system cores"), header.index("loop wake-ups /s")
+    split, wakeups = header.index("user / system cores"), header.index("voluntary switches /s")
     assert rows["rxgateway"][split] == "0.0110 / 0.0040" and rows["rxgateway"][wakeups] == "12 [9-15]"
     assert rows["hikari"][split] == "-" and rows["hikari"][wakeups] == "-"
 
@@ -96,8 +96,9 @@ def test_idle_instructions_are_judged_against_hikari_only_where_neither_reconnec
                beat("rxgateway", "zlib-stream", 99000), beat("hikari", "zlib-stream", 900000, reconnects=40)]  # fmt: skip
     [(target, figure, verdict)] = report.idle_instruction_targets(results)
     assert target.startswith("64 idle shards zstd-stream") and figure == "95,000 vs 125,000 = 0.76x" and verdict == "MET"
-    rows = report.instruction_rows(results, {"hikari": "hikari", "rxgateway": "hikari"})
-    assert rows[1] == ["rxgateway (vs hikari)", "95,000", "0.760x", "99,000", "0.110x"]
+    # (run.py leaves a run that reconnected out of the table too, and says so.)
+    rows = report.instruction_rows(results[:3], {"hikari": "hikari", "rxgateway": "hikari"})
+    assert rows[1] == ["rxgateway (vs hikari)", "95,000", "0.760x", "99,000", "-"]
     assert report.IDLE_INSTRUCTION_HEADER[0] == "client" and "instructions/beat" in report.IDLE_INSTRUCTION_HEADER[1]
 
 

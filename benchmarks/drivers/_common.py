@@ -197,10 +197,11 @@ async def measure_idle(args: argparse.Namespace, beats: Callable[[], int] | None
     return {
         "idle_cpu": cpu / wall,
         # Where the CPU went: the process's own code, the kernel on its behalf, and how
-        # often it gave up the CPU (each is a wake-up of the loop, roughly).
+        # often it gave up the CPU (voluntary context switches of all its threads: the
+        # loop going to sleep in epoll, mostly, but also a lock or a thread pool).
         "idle_user_cores": round((u1.ru_utime - u0.ru_utime) / wall, 4),
         "idle_system_cores": round((u1.ru_stime - u0.ru_stime) / wall, 4),
-        "idle_wakeups_per_s": round((u1.ru_nvcsw - u0.ru_nvcsw) / wall, 1),
+        "idle_voluntary_switches_per_s": round((u1.ru_nvcsw - u0.ru_nvcsw) / wall, 1),
         "trickle_sent": sent,
         "client_beats": (beats() - beats0) if beats else None,
         "emulator_beats": seen,

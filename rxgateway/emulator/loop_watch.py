@@ -1,4 +1,4 @@
-"""How late the emulator's own event loop is: so that its lag is never the client's fault.
+"""How late the emulator's own event loop is: so that its stalls are not the client's fault.
 
 The emulator stamps a payload when its handler runs, not when the bytes reached its
 socket. Most of the time the two are a fraction of a millisecond apart. When its loop
@@ -10,12 +10,15 @@ read now may have waited, and refuses only what came too soon even allowing for 
 wait. (The heartbeat deadline needs no watch: when it passes, the connection looks once
 more after the loop has handled what it read meanwhile.)
 
-A tick every :data:`PERIOD` seconds notes the last time the loop was on time (its
-tick no more than :data:`TOLERANCE` late). ``behind`` is the time since then, once that
-is over ``PERIOD + TOLERANCE``, else 0. The payloads held up by a stall are handled in
-the passes of the loop right after it, when the stall's own late tick has run but no
-tick has been on time yet: they all count the whole stall. This costs one timer every
-20 ms per emulator.
+A tick every :data:`PERIOD` seconds marks the loop as running. A payload read now
+waited at most since the loop last ran a tick before the stall that held it: when the
+next tick is overdue (the loop is held up now), since the last tick; when the last tick
+came late (the loop was held up just before, and the payloads the stall kept are being
+handled in the passes right after it), since the tick before that. Both bounds are the
+length of a stall plus a period, never more, however long the loop stays busy. Ticks
+up to :data:`TOLERANCE` late count as on time: stalls shorter than ``PERIOD +
+TOLERANCE`` (30 ms) are not allowed for, and are what a client's margin is for. This
+costs one timer every 20 ms per emulator.
 
 Example::
 
@@ -55,17 +58,18 @@ class LoopWatch:
     forward does not make the loop late.
     """
 
-    __slots__ = ("_calm_at", "_due", "_handle")
+    __slots__ = ("_handle", "_last", "_prev")
 
     def __init__(self) -> None:
-        self._calm_at: float | None = None
-        self._due = 0.0
+        #: When the last tick and the one before it ran; ``None`` while stopped.
+        self._last: float | None = None
+        self._prev = 0.0
         self._handle: asyncio.TimerHandle | None = None
 
     def start(self) -> None:
         """Start ticking on the running loop (again after :meth:`stop`)."""
         self.stop()
-        self._calm_at = self._due = time.monotonic()
+        self._last = time.monotonic()
         self._tick()
 
     def stop(self) -> None:
@@ -73,18 +77,21 @@ class LoopWatch:
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None
-        self._calm_at = None
+        self._last = None
 
     def behind(self) -> float:
         """Seconds a payload read now may have waited for the loop; 0 when on time."""
-        if self._calm_at is None:
+        last = self._last
+        if last is None:
             return 0.0
-        waited = time.monotonic() - self._calm_at
-        return waited if waited > PERIOD + TOLERANCE else 0.0
+        now = time.monotonic()
+        if now - last > PERIOD + TOLERANCE:  # held up now: the next tick is overdue
+            return now - last
+        if last - self._prev > PERIOD + TOLERANCE:  # held up just before: the last tick came late
+            return now - self._prev
+        return 0.0
 
     def _tick(self) -> None:
-        now = time.monotonic()
-        if now - self._due <= TOLERANCE:
-            self._calm_at = now
-        self._due = now + PERIOD
+        assert self._last is not None
+        self._prev, self._last = self._last, time.monotonic()
         self._handle = asyncio.get_running_loop().call_later(PERIOD, self._tick)
