@@ -187,20 +187,20 @@ async def measure_idle(args: argparse.Namespace, beats: Callable[[], int] | None
         sent = answer["sent"]
     beats0 = beats() if beats else 0
     print(f"IDLE {args.idle}", flush=True)  # scale5k.py --strace attaches now
-    u0 = resource.getrusage(resource.RUSAGE_SELF)
-    c0, w0 = cpu_s(), time.perf_counter()
+    # One reading of the process's usage at each end (what cpu_s() sums, and more).
+    u0, w0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
     await asyncio.sleep(args.idle)
     wall = time.perf_counter() - w0
-    cpu = cpu_s() - c0
     u1 = resource.getrusage(resource.RUSAGE_SELF)
+    user, system = u1.ru_utime - u0.ru_utime, u1.ru_stime - u0.ru_stime
     seen = await control(args.control, "/bench/beats", {"window_s": wall})
     return {
-        "idle_cpu": cpu / wall,
+        "idle_cpu": (user + system) / wall,
         # Where the CPU went: the process's own code, the kernel on its behalf, and how
         # often it gave up the CPU (voluntary context switches of all its threads: the
         # loop going to sleep in epoll, mostly, but also a lock or a thread pool).
-        "idle_user_cores": round((u1.ru_utime - u0.ru_utime) / wall, 4),
-        "idle_system_cores": round((u1.ru_stime - u0.ru_stime) / wall, 4),
+        "idle_user_cores": round(user / wall, 4),
+        "idle_system_cores": round(system / wall, 4),
         "idle_voluntary_switches_per_s": round((u1.ru_nvcsw - u0.ru_nvcsw) / wall, 1),
         "trickle_sent": sent,
         "client_beats": (beats() - beats0) if beats else None,
